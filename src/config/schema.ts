@@ -1,0 +1,108 @@
+import { z } from "zod";
+
+/** Booleans from JSON or from environment strings ("true"/"false"/"1"/"0"). */
+const flag = z.preprocess(
+  (value) =>
+    typeof value === "string" && BOOLEAN_WORDS.has(value) ? BOOLEAN_WORDS.get(value) : value,
+  z.boolean({ error: "must be true or false" }),
+);
+const BOOLEAN_WORDS = new Map([
+  ["true", true],
+  ["false", false],
+  ["1", true],
+  ["0", false],
+]);
+
+/** Whole numbers from JSON or from environment strings. */
+const integer = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === "string" && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
+    z
+      .number({ error: "must be a whole number" })
+      .int({ error: "must be a whole number" })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` }),
+  );
+
+/** Issuer lists from JSON arrays or comma-separated environment strings. */
+const issuerList = z.union([
+  z.array(z.string().min(1)),
+  z.string().transform((value) =>
+    value
+      .split(",")
+      .map((issuer) => issuer.trim())
+      .filter((issuer) => issuer.length > 0),
+  ),
+]);
+
+const path = z.string().min(1);
+const optionalPath = path.nullable().default(null);
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default("0.0.0.0"),
+      port: integer(0, 65535).default(8443),
+      /** HTTP processes (node:cluster); 1 serves from the primary process. */
+      workers: integer(1, 64).default(1),
+      bodyLimitBytes: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
+      shutdownTimeoutMs: integer(0, 600_000).default(10_000),
+    })
+    .prefault({}),
+  tls: z
+    .strictObject({
+      certFile: optionalPath,
+      keyFile: optionalPath,
+      /** Where the development self-signed certificate is created and reused. */
+      selfSignedDir: path.default("keys/tls"),
+    })
+    .prefault({})
+    .refine((tls) => (tls.certFile === null) === (tls.keyFile === null), {
+      message: "certFile and keyFile must be set together",
+    }),
+  asap: z
+    .strictObject({
+      /** Directory paths and/or https:// base URLs, whitespace-separated, tried in order. */
+      publicKeyRepository: z.string().trim().min(1).default("keys/public"),
+      audience: z.string().min(1).default("sentiment-api"),
+      /** Empty means every issuer whose key is in the repository is allowed. */
+      validIssuers: issuerList.default([]),
+      leewaySeconds: integer(0, 300).default(30),
+      maxLifetimeSeconds: integer(1, 3600).default(3600),
+      replayProtection: flag.default(true),
+      /** Issuer of the key pair created on first start when the default repository is empty. */
+      devIssuer: z.string().min(1).default("dev"),
+      devKeyPrivateDir: path.default("keys/private"),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    })
+    .prefault({}),
+});
+
+export type AppConfig = z.infer<typeof configSchema>;
+export type AppConfigInput = z.input<typeof configSchema>;
+
+/** Default location of the public-key repository; the only one where dev keys are generated. */
+export const DEFAULT_KEY_REPOSITORY = "keys/public";
+
+/** Environment variable -> config path. Names follow Atlassian's ASAP libraries where they exist. */
+export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, string]>> = {
+  HOST: ["server", "host"],
+  PORT: ["server", "port"],
+  WORKERS: ["server", "workers"],
+  BODY_LIMIT_BYTES: ["server", "bodyLimitBytes"],
+  SHUTDOWN_TIMEOUT_MS: ["server", "shutdownTimeoutMs"],
+  TLS_CERT_FILE: ["tls", "certFile"],
+  TLS_KEY_FILE: ["tls", "keyFile"],
+  TLS_SELF_SIGNED_DIR: ["tls", "selfSignedDir"],
+  ASAP_PUBLICKEY_REPOSITORY: ["asap", "publicKeyRepository"],
+  ASAP_VALID_AUDIENCE: ["asap", "audience"],
+  ASAP_VALID_ISSUERS: ["asap", "validIssuers"],
+  ASAP_VALID_LEEWAY: ["asap", "leewaySeconds"],
+  ASAP_MAX_LIFETIME: ["asap", "maxLifetimeSeconds"],
+  ASAP_REPLAY_PROTECTION: ["asap", "replayProtection"],
+  LOG_LEVEL: ["log", "level"],
+};

@@ -1,0 +1,54 @@
+import { type Context, Hono } from "hono";
+import type { Logger } from "pino";
+import type { VerifiedAsapClaims } from "../asap/verify.js";
+import type { AppEnv } from "./env.js";
+import { ApiError, type ErrorBody, toApiError } from "./errors.js";
+import { accessLog } from "./middleware/access-log.js";
+import { asapAuth } from "./middleware/asap-auth.js";
+import { requestId } from "./middleware/request-id.js";
+import { healthRoutes, type ReadinessProbe } from "./routes/health.js";
+import { whoamiRoutes } from "./routes/whoami.js";
+
+export interface AppDependencies {
+  readonly logger: Logger;
+  /** Verifies an ASAP bearer token (the protocol core, already configured). */
+  readonly verifyToken: (token: string) => Promise<VerifiedAsapClaims>;
+  readonly readiness: ReadinessProbe;
+}
+
+/** Builds the HTTP app from its dependencies; nothing here reads config or globals. */
+export function createApp(deps: AppDependencies): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use("*", requestId());
+  app.use("*", accessLog(deps.logger));
+
+  app.route("/", healthRoutes(deps.readiness));
+
+  const v1 = new Hono<AppEnv>();
+  v1.use("*", asapAuth({ verify: deps.verifyToken }));
+  v1.route("/", whoamiRoutes());
+  app.route("/v1", v1);
+
+  app.notFound((c) =>
+    errorResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)),
+  );
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.code === "internal_error") {
+      deps.logger.error({ err: error, request_id: c.get("requestId") }, "unhandled error");
+    }
+    return errorResponse(c, apiError);
+  });
+  return app;
+}
+
+function errorResponse(c: Context<AppEnv>, apiError: ApiError): Response {
+  const body: ErrorBody = {
+    error: apiError.code,
+    message: apiError.message,
+    request_id: c.get("requestId"),
+    ...(apiError.details === undefined ? {} : { details: apiError.details }),
+  };
+  for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
+  return c.json(body, apiError.status);
+}

@@ -1,0 +1,50 @@
+import { pino } from "pino";
+import { ConfigError, loadConfig } from "./config/load.js";
+import { StartupError, startService } from "./server/start.js";
+
+/** Process entry point: config, logger, service, signals. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`sentiment-api: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.log.level, base: { service: "sentiment-api" } });
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(config, logger, {
+      production: process.env.NODE_ENV === "production",
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.fatal({ code: (error as { code?: string }).code }, message);
+    process.stderr.write(`sentiment-api: ${message}\n`);
+    process.exit(error instanceof StartupError ? 1 : 2);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping: draining in-flight requests");
+    service.stop().then(
+      () => {
+        logger.info("stopped");
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+await main();

@@ -1,0 +1,108 @@
+import { resolve } from "node:path";
+import type { Logger } from "pino";
+import { createKeyRepository } from "../asap/keys/create-key-repository.js";
+import { MemoryReplayGuard } from "../asap/replay/memory-replay-guard.js";
+import { verifyAsapToken } from "../asap/verify.js";
+import { type AppConfig, DEFAULT_KEY_REPOSITORY } from "../config/schema.js";
+import { createApp } from "../http/app.js";
+import { ensureDevKeyPair } from "./dev-keys.js";
+import { type ListeningServer, listenHttps } from "./https-server.js";
+import { productionProblems } from "./production-guard.js";
+import { loadTlsCredentials } from "./tls.js";
+
+export interface RunningService {
+  readonly port: number;
+  /** Graceful stop: readiness off, stop accepting, drain in-flight requests. */
+  stop(): Promise<void>;
+}
+
+/** A start-up refusal whose message is meant for the operator. */
+export class StartupError extends Error {
+  readonly code = "startup_refused";
+}
+
+/** Wires config -> dependencies -> app -> HTTPS server. */
+export async function startService(
+  config: AppConfig,
+  logger: Logger,
+  options: { cwd?: string; production?: boolean } = {},
+): Promise<RunningService> {
+  const cwd = options.cwd ?? process.cwd();
+  if (options.production) {
+    const problems = productionProblems(config, cwd);
+    if (problems.length > 0) {
+      throw new StartupError(
+        `NODE_ENV=production refuses development defaults:\n  - ${problems.join("\n  - ")}`,
+      );
+    }
+  }
+
+  if (!options.production && config.asap.publicKeyRepository === DEFAULT_KEY_REPOSITORY) {
+    const created = await ensureDevKeyPair({
+      publicDir: resolve(cwd, DEFAULT_KEY_REPOSITORY),
+      privateDir: resolve(cwd, config.asap.devKeyPrivateDir),
+      issuer: config.asap.devIssuer,
+    });
+    if (created) {
+      logger.warn(
+        { kid: created.kid, private_key: created.privateKeyPath },
+        "created a development ASAP key pair (the key repository was empty); mint tokens with: npm run -s mint -- --iss %s",
+        config.asap.devIssuer,
+      );
+    }
+  }
+
+  const tls = await loadTlsCredentials({
+    certFile: config.tls.certFile && resolve(cwd, config.tls.certFile),
+    keyFile: config.tls.keyFile && resolve(cwd, config.tls.keyFile),
+    selfSignedDir: resolve(cwd, config.tls.selfSignedDir),
+  });
+  if (tls.selfSigned) {
+    logger.warn(
+      { fingerprint_sha256: tls.fingerprint256, created: tls.created },
+      "serving with the development self-signed certificate for localhost",
+    );
+  }
+
+  const keyRepository = createKeyRepository(config.asap.publicKeyRepository, { baseDir: cwd });
+  const replayGuard = config.asap.replayProtection ? new MemoryReplayGuard() : null;
+  const verifyOptions = {
+    keyRepository,
+    replayGuard,
+    audience: config.asap.audience,
+    validIssuers: config.asap.validIssuers,
+    leewaySeconds: config.asap.leewaySeconds,
+    maxLifetimeSeconds: config.asap.maxLifetimeSeconds,
+  };
+
+  let accepting = true;
+  const app = createApp({
+    logger,
+    verifyToken: (token) => verifyAsapToken(token, verifyOptions),
+    readiness: () => ({
+      ready: accepting,
+      checks: { server: accepting ? "accepting" : "shutting_down" },
+    }),
+  });
+
+  const listening: ListeningServer = await listenHttps(
+    app,
+    tls,
+    config.server.host,
+    config.server.port,
+  );
+  logger.info(
+    { host: config.server.host, port: listening.port, audience: config.asap.audience },
+    "sentiment-api listening on https://%s:%d",
+    config.server.host,
+    listening.port,
+  );
+
+  return {
+    port: listening.port,
+    async stop() {
+      accepting = false;
+      await listening.close(config.server.shutdownTimeoutMs);
+    },
+  };
+}

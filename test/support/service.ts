@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { createKeyPair } from "../../src/asap/keygen.js";
+import { signAsapToken } from "../../src/asap/sign.js";
+import { parseConfig } from "../../src/config/load.js";
+import type { AppConfigInput } from "../../src/config/schema.js";
+import { type RunningService, startService } from "../../src/server/start.js";
+import { type HttpsRequest, type HttpsResponse, httpsRequest } from "./https-client.js";
+
+export interface TestService {
+  readonly dir: string;
+  readonly url: string;
+  readonly ca: string;
+  readonly service: RunningService;
+  /** Signs a fresh token for `issuer` (key created on first use) with optional claim overrides. */
+  token(
+    issuer?: string,
+    overrides?: { audience?: string | string[]; subject?: string },
+  ): Promise<string>;
+  request(path: string, options?: Omit<HttpsRequest, "ca">): Promise<HttpsResponse>;
+}
+
+/** Starts the real service over HTTPS on a free port, in a temporary working directory. */
+export async function startTestService(config: AppConfigInput = {}): Promise<TestService> {
+  const dir = mkdtempSync(join(tmpdir(), "sentiment-api-"));
+  const privateKeys = new Map<string, { kid: string; pem: string }>();
+  const keyFor = async (issuer: string) => {
+    let key = privateKeys.get(issuer);
+    if (!key) {
+      const created = await createKeyPair({
+        issuer,
+        name: "test",
+        alg: "ES256",
+        privateDir: join(dir, "keys/private"),
+        publicDir: join(dir, "keys/public"),
+      });
+      key = { kid: created.kid, pem: readFileSync(created.privateKeyPath, "utf8") };
+      privateKeys.set(issuer, key);
+    }
+    return key;
+  };
+  await keyFor("test-client");
+  const parsed = parseConfig(
+    { ...config, server: { host: "127.0.0.1", port: 0, ...config.server } },
+    {},
+  );
+  const service = await startService(parsed, pino({ level: "silent" }), { cwd: dir });
+  const ca = readFileSync(join(dir, "keys/tls/localhost.crt"), "utf8");
+  const url = `https://localhost:${service.port}`;
+  return {
+    dir,
+    url,
+    ca,
+    service,
+    async token(issuer = "test-client", overrides = {}) {
+      const key = await keyFor(issuer);
+      return signAsapToken({
+        privateKey: key.pem,
+        kid: key.kid,
+        issuer,
+        audience: overrides.audience ?? "sentiment-api",
+        ...(overrides.subject ? { subject: overrides.subject } : {}),
+      });
+    },
+    request: (path, options = {}) => httpsRequest(`${url}${path}`, { ...options, ca }),
+  };
+}
