@@ -43,6 +43,26 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Deploying a model = a new folder under models/ + config pointing at it + SIGHUP.
+  process.on("SIGHUP", () => {
+    let dir: string;
+    try {
+      dir = loadConfig().model.dir;
+    } catch (error) {
+      logger.error({ err: error }, "SIGHUP: configuration invalid, keeping the current model");
+      return;
+    }
+    logger.info({ dir }, "SIGHUP: reloading the model");
+    service.reloadModel(dir).then(
+      (model) =>
+        logger.info(
+          { model: model.metadata.name, version: model.metadata.version },
+          "model reloaded",
+        ),
+      (error: unknown) =>
+        logger.error({ err: error }, "model reload failed; still serving the previous model"),
+    );
+  });
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
 }

@@ -1,17 +1,18 @@
 import { z } from "zod";
 
-/** Booleans from JSON or from environment strings ("true"/"false"/"1"/"0"). */
-const flag = z.preprocess(
-  (value) =>
-    typeof value === "string" && BOOLEAN_WORDS.has(value) ? BOOLEAN_WORDS.get(value) : value,
-  z.boolean({ error: "must be true or false" }),
-);
 const BOOLEAN_WORDS = new Map([
   ["true", true],
   ["false", false],
   ["1", true],
   ["0", false],
 ]);
+
+/** Booleans from JSON or from environment strings ("true"/"false"/"1"/"0"). */
+const flag = z.preprocess(
+  (value) =>
+    typeof value === "string" && BOOLEAN_WORDS.has(value) ? BOOLEAN_WORDS.get(value) : value,
+  z.boolean({ error: "must be true or false" }),
+);
 
 /** Whole numbers from JSON or from environment strings. */
 const integer = (min: number, max: number) =>
@@ -34,6 +35,15 @@ const issuerList = z.union([
       .filter((issuer) => issuer.length > 0),
   ),
 ]);
+
+/** Probabilities from JSON or from environment strings. */
+const probability = z.preprocess(
+  (value) => (typeof value === "string" && /^\s*\d*\.?\d+\s*$/.test(value) ? Number(value) : value),
+  z
+    .number({ error: "must be a number" })
+    .min(0, { error: "must be at least 0" })
+    .max(1, { error: "must be at most 1" }),
+);
 
 const path = z.string().min(1);
 const optionalPath = path.nullable().default(null);
@@ -75,6 +85,38 @@ export const configSchema = z.strictObject({
       devKeyPrivateDir: path.default("keys/private"),
     })
     .prefault({}),
+  model: z
+    .strictObject({
+      /** The model directory served; deploy a new model by pointing this at a new folder (SIGHUP reloads). */
+      dir: path.default("models/sentiment-boe"),
+      /** Overrides of the model's label thresholds (null: use the model's metadata). */
+      negativeBelow: probability.nullable().default(null),
+      positiveAbove: probability.nullable().default(null),
+      maxTextLength: integer(1, 100_000).default(5000),
+      maxBatchTexts: integer(1, 4096).default(512),
+    })
+    .prefault({})
+    .refine((model) => (model.negativeBelow === null) === (model.positiveAbove === null), {
+      message: "negativeBelow and positiveAbove must be set together",
+    })
+    .refine(
+      (model) => model.negativeBelow === null || model.negativeBelow <= (model.positiveAbove ?? 1),
+      {
+        message: "negativeBelow must not exceed positiveAbove",
+      },
+    ),
+  inference: z
+    .strictObject({
+      /** Inference worker threads per process, each with one model instance; 0 = one per core. */
+      workers: integer(0, 64).default(0),
+      batchMaxSize: integer(1, 4096).default(32),
+      batchMaxDelayMs: integer(0, 1000).default(2),
+      /** Texts waiting for a worker beyond which requests get 503 at once. */
+      maxQueuedTexts: integer(1, 1_000_000).default(2048),
+      /** A request not scored within this time fails with 503. */
+      deadlineMs: integer(1, 600_000).default(5000),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -104,5 +146,15 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   ASAP_VALID_LEEWAY: ["asap", "leewaySeconds"],
   ASAP_MAX_LIFETIME: ["asap", "maxLifetimeSeconds"],
   ASAP_REPLAY_PROTECTION: ["asap", "replayProtection"],
+  MODEL_DIR: ["model", "dir"],
+  MODEL_NEGATIVE_BELOW: ["model", "negativeBelow"],
+  MODEL_POSITIVE_ABOVE: ["model", "positiveAbove"],
+  MAX_TEXT_LENGTH: ["model", "maxTextLength"],
+  MAX_BATCH_TEXTS: ["model", "maxBatchTexts"],
+  INFERENCE_WORKERS: ["inference", "workers"],
+  BATCH_MAX_SIZE: ["inference", "batchMaxSize"],
+  BATCH_MAX_DELAY_MS: ["inference", "batchMaxDelayMs"],
+  QUEUE_MAX_TEXTS: ["inference", "maxQueuedTexts"],
+  REQUEST_DEADLINE_MS: ["inference", "deadlineMs"],
   LOG_LEVEL: ["log", "level"],
 };

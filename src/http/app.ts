@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import type { VerifiedAsapClaims } from "../asap/verify.js";
 import type { AppEnv } from "./env.js";
@@ -7,13 +8,23 @@ import { accessLog } from "./middleware/access-log.js";
 import { asapAuth } from "./middleware/asap-auth.js";
 import { requestId } from "./middleware/request-id.js";
 import { healthRoutes, type ReadinessProbe } from "./routes/health.js";
+import { modelRoutes } from "./routes/models.js";
+import {
+  type ScoredTextListener,
+  type SentimentScorer,
+  sentimentRoutes,
+} from "./routes/sentiment.js";
 import { whoamiRoutes } from "./routes/whoami.js";
+import type { RequestLimits } from "./schemas.js";
 
 export interface AppDependencies {
   readonly logger: Logger;
   /** Verifies an ASAP bearer token (the protocol core, already configured). */
   readonly verifyToken: (token: string) => Promise<VerifiedAsapClaims>;
   readonly readiness: ReadinessProbe;
+  readonly scorer: SentimentScorer;
+  readonly limits: RequestLimits & { readonly bodyLimitBytes: number };
+  readonly onScored?: ScoredTextListener;
 }
 
 /** Builds the HTTP app from its dependencies; nothing here reads config or globals. */
@@ -26,7 +37,22 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   const v1 = new Hono<AppEnv>();
   v1.use("*", asapAuth({ verify: deps.verifyToken }));
+  v1.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.limits.bodyLimitBytes,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "payload_too_large",
+          `The body exceeds ${deps.limits.bodyLimitBytes} bytes.`,
+        );
+      },
+    }),
+  );
   v1.route("/", whoamiRoutes());
+  v1.route("/", sentimentRoutes(deps.scorer, deps.limits, deps.onScored));
+  v1.route("/", modelRoutes(deps.scorer));
   app.route("/v1", v1);
 
   app.notFound((c) =>

@@ -1,5 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isAsapError } from "../asap/errors.js";
+import { isServingError } from "../serving/serving-error.js";
 
 /** An error with everything needed to answer it: status, stable code, safe message, extra headers. */
 export class ApiError extends Error {
@@ -27,6 +28,17 @@ const AUTH_REALM = "sentiment-api";
 /** ASAP codes that are not the caller's fault: the service cannot check the token right now. */
 const ASAP_UNAVAILABLE = new Set(["key_repository_unavailable", "replay_store_unavailable"]);
 
+/** Client-facing wording of serving failures (internal details stay in the logs). */
+const SERVING_MESSAGES: Readonly<Record<string, string>> = {
+  overloaded: "The service is at capacity; retry after the delay in Retry-After.",
+  deadline_exceeded: "The request could not be scored in time; retry later.",
+  inference_worker_crashed: "The inference worker scoring this request failed; retry.",
+  inference_failed: "The model failed to score this request; retry.",
+  model_not_ready: "The model is still loading.",
+  model_load_failed: "The model could not be loaded.",
+  shutting_down: "The service is shutting down; retry on another instance.",
+};
+
 /** The one place where errors of every module become HTTP answers. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -38,6 +50,11 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(401, error.code, error.message, {
       "WWW-Authenticate": bearerChallenge(error.code, error.message),
     });
+  }
+  if (isServingError(error)) {
+    const retryAfter = String(Math.max(1, Math.ceil(error.retryAfterSeconds ?? 1)));
+    const message = SERVING_MESSAGES[error.code] ?? "The model could not score this request.";
+    return new ApiError(503, error.code, message, { "Retry-After": retryAfter });
   }
   return new ApiError(500, "internal_error", "The server failed to handle this request.");
 }

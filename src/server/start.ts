@@ -5,6 +5,8 @@ import { MemoryReplayGuard } from "../asap/replay/memory-replay-guard.js";
 import { verifyAsapToken } from "../asap/verify.js";
 import { type AppConfig, DEFAULT_KEY_REPOSITORY } from "../config/schema.js";
 import { createApp } from "../http/app.js";
+import type { ServedModel } from "../serving/inference-worker-pool.js";
+import { ServingEngine } from "../serving/serving-engine.js";
 import { ensureDevKeyPair } from "./dev-keys.js";
 import { type ListeningServer, listenHttps } from "./https-server.js";
 import { productionProblems } from "./production-guard.js";
@@ -12,6 +14,10 @@ import { loadTlsCredentials } from "./tls.js";
 
 export interface RunningService {
   readonly port: number;
+  /** Resolves once the model is loaded and warmed up in every inference worker. */
+  readonly modelReady: Promise<ServedModel>;
+  /** Loads the model in `dir` beside the current one and switches to it without dropping requests. */
+  reloadModel(dir: string): Promise<ServedModel>;
   /** Graceful stop: readiness off, stop accepting, drain in-flight requests. */
   stop(): Promise<void>;
 }
@@ -70,19 +76,54 @@ export async function startService(
     keyRepository,
     replayGuard,
     audience: config.asap.audience,
-    validIssuers: config.asap.validIssuers,
+    ...(config.asap.validIssuers.length > 0 ? { validIssuers: config.asap.validIssuers } : {}),
     leewaySeconds: config.asap.leewaySeconds,
     maxLifetimeSeconds: config.asap.maxLifetimeSeconds,
   };
+
+  const engine = new ServingEngine({
+    modelDir: resolve(cwd, config.model.dir),
+    ...(config.inference.workers > 0 ? { workers: config.inference.workers } : {}),
+    ...thresholdOverride(config),
+    maxBatchSize: config.inference.batchMaxSize,
+    maxDelayMs: config.inference.batchMaxDelayMs,
+    maxQueuedTexts: Math.max(config.inference.maxQueuedTexts, config.model.maxBatchTexts),
+    deadlineMs: config.inference.deadlineMs,
+  });
+  const modelReady = engine.ready.then((model) => {
+    logger.info(
+      {
+        model: model.metadata.name,
+        version: model.metadata.version,
+        backend: model.backend,
+        dir: model.directory,
+      },
+      "model loaded and warmed up",
+    );
+    return model;
+  });
+  modelReady.catch((error: unknown) => logger.error({ err: error }, "the model failed to load"));
 
   let accepting = true;
   const app = createApp({
     logger,
     verifyToken: (token) => verifyAsapToken(token, verifyOptions),
-    readiness: () => ({
-      ready: accepting,
-      checks: { server: accepting ? "accepting" : "shutting_down" },
-    }),
+    readiness: () => {
+      const modelReady = engine.isReady();
+      return {
+        ready: accepting && modelReady,
+        checks: {
+          server: accepting ? "accepting" : "shutting_down",
+          model: modelReady ? "ready" : "loading",
+        },
+      };
+    },
+    scorer: engine,
+    limits: {
+      bodyLimitBytes: config.server.bodyLimitBytes,
+      maxTextLength: config.model.maxTextLength,
+      maxBatchTexts: config.model.maxBatchTexts,
+    },
   });
 
   const listening: ListeningServer = await listenHttps(
@@ -100,9 +141,19 @@ export async function startService(
 
   return {
     port: listening.port,
+    modelReady,
+    reloadModel: (dir) => engine.reload(resolve(cwd, dir)),
     async stop() {
       accepting = false;
       await listening.close(config.server.shutdownTimeoutMs);
+      await engine.close(config.server.shutdownTimeoutMs);
     },
   };
+}
+
+function thresholdOverride(config: AppConfig) {
+  const { negativeBelow, positiveAbove } = config.model;
+  return negativeBelow !== null && positiveAbove !== null
+    ? { thresholds: { negativeBelow, positiveAbove } }
+    : {};
 }

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pino } from "pino";
 import { createKeyPair } from "../../src/asap/keygen.js";
 import { signAsapToken } from "../../src/asap/sign.js";
@@ -21,6 +21,11 @@ export interface TestService {
   ): Promise<string>;
   request(path: string, options?: Omit<HttpsRequest, "ca">): Promise<HttpsResponse>;
 }
+
+const repoRoot = resolve(import.meta.dirname, "../..");
+
+/** The model the repository ships (the config's default), as an absolute path. */
+export const SHIPPED_MODEL_DIR = resolve(repoRoot, parseConfig({}, {}).model.dir);
 
 /** Starts the real service over HTTPS on a free port, in a temporary working directory. */
 export async function startTestService(config: AppConfigInput = {}): Promise<TestService> {
@@ -43,10 +48,16 @@ export async function startTestService(config: AppConfigInput = {}): Promise<Tes
   };
   await keyFor("test-client");
   const parsed = parseConfig(
-    { ...config, server: { host: "127.0.0.1", port: 0, ...config.server } },
+    {
+      ...config,
+      server: { host: "127.0.0.1", port: 0, ...config.server },
+      model: { dir: SHIPPED_MODEL_DIR, ...config.model },
+      inference: { workers: 1, ...config.inference },
+    },
     {},
   );
   const service = await startService(parsed, pino({ level: "silent" }), { cwd: dir });
+  await service.modelReady;
   const ca = readFileSync(join(dir, "keys/tls/localhost.crt"), "utf8");
   const url = `https://localhost:${service.port}`;
   return {

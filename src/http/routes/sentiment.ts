@@ -1,0 +1,96 @@
+import { Hono } from "hono";
+import type { Prediction } from "../../model/inference.js";
+import type { ModelMetadata } from "../../model/metadata.js";
+import type { AppEnv } from "../env.js";
+import { readJsonBody } from "../json-body.js";
+import {
+  type BatchSentimentResponse,
+  type RequestLimits,
+  requestSchemas,
+  type SentimentResponse,
+} from "../schemas.js";
+
+/** The model a scorer is serving, as the HTTP layer describes it. */
+export interface ServedModelInfo {
+  readonly directory: string;
+  readonly backend: string;
+  readonly metadata: ModelMetadata;
+}
+
+/** What the sentiment routes need from the serving engine. */
+export interface SentimentScorer {
+  score(texts: readonly string[]): Promise<{ predictions: Prediction[]; model: ServedModelInfo }>;
+  readonly model: ServedModelInfo | undefined;
+}
+
+/** Called once per scored text, after the response is computed (the prediction log). */
+export type ScoredTextListener = (event: {
+  requestId: string;
+  issuer: string;
+  subject: string;
+  text: string;
+  prediction: Prediction;
+  model: ServedModelInfo;
+  latencyMs: number;
+}) => void;
+
+const seconds = (since: number) => Math.round(performance.now() - since) / 1000;
+
+/** POST /sentiment and POST /sentiment/batch. */
+export function sentimentRoutes(
+  scorer: SentimentScorer,
+  limits: RequestLimits,
+  onScored: ScoredTextListener = () => {},
+): Hono<AppEnv> {
+  const schemas = requestSchemas(limits);
+  const report = (
+    c: { var: AppEnv["Variables"] },
+    texts: string[],
+    predictions: Prediction[],
+    model: ServedModelInfo,
+    started: number,
+  ) => {
+    const latencyMs = performance.now() - started;
+    texts.forEach((text, index) => {
+      const prediction = predictions[index];
+      if (prediction === undefined) return;
+      onScored({
+        requestId: c.var.requestId,
+        issuer: c.var.asap.iss,
+        subject: c.var.asap.sub,
+        text,
+        prediction,
+        model,
+        latencyMs,
+      });
+    });
+  };
+
+  return new Hono<AppEnv>()
+    .post("/sentiment", async (c) => {
+      const started = performance.now();
+      const { text } = await readJsonBody(c, schemas.sentiment);
+      const { predictions, model } = await scorer.score([text]);
+      const [prediction] = predictions as [Prediction];
+      report(c, [text], predictions, model, started);
+      const body: SentimentResponse = {
+        label: prediction.label,
+        score: prediction.score,
+        elapsed_time: seconds(started),
+        model: { name: model.metadata.name, version: model.metadata.version },
+      };
+      return c.json(body);
+    })
+    .post("/sentiment/batch", async (c) => {
+      const started = performance.now();
+      const { texts } = await readJsonBody(c, schemas.batch);
+      const { predictions, model } = await scorer.score(texts);
+      report(c, texts, predictions, model, started);
+      const body: BatchSentimentResponse = {
+        results: predictions.map(({ label, score }) => ({ label, score })),
+        elapsed_time: seconds(started),
+        model: { name: model.metadata.name, version: model.metadata.version },
+      };
+      return c.json(body);
+    });
+}

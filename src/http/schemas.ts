@@ -1,0 +1,79 @@
+import { z } from "zod";
+
+/** Request limits that shape the request schemas. */
+export interface RequestLimits {
+  /** Most characters (Unicode code points) in one text. */
+  readonly maxTextLength: number;
+  /** Most texts in one batch request. */
+  readonly maxBatchTexts: number;
+}
+
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxTextLength: 5000, maxBatchTexts: 512 };
+
+const codePoints = (text: string): number => {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+};
+
+/** A text to score: a non-blank string of at most `maxTextLength` characters. */
+export function textSchema(limits: RequestLimits) {
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+    .refine((text) => text.trim().length > 0, { error: "must not be empty or blank" })
+    .refine((text) => codePoints(text) <= limits.maxTextLength, {
+      error: `must be at most ${limits.maxTextLength} characters`,
+    });
+}
+
+/** A wrong body type gets a plain message; other object issues (unknown keys) keep zod's. */
+const objectError = (issue: { code?: string }) =>
+  issue.code === "invalid_type" ? "must be a JSON object" : undefined;
+
+/** Request schemas for the given limits; the single source of request types and docs. */
+export function requestSchemas(limits: RequestLimits = DEFAULT_REQUEST_LIMITS) {
+  const text = textSchema(limits);
+  return {
+    sentiment: z.strictObject({ text }, { error: objectError }),
+    batch: z.strictObject(
+      {
+        texts: z
+          .array(text, {
+            error: (issue) =>
+              issue.input === undefined ? "is required" : "must be an array of strings",
+          })
+          .min(1, { error: "must hold at least one text" })
+          .max(limits.maxBatchTexts, { error: `must hold at most ${limits.maxBatchTexts} texts` }),
+      },
+      { error: objectError },
+    ),
+  };
+}
+
+export type SentimentRequest = z.infer<ReturnType<typeof requestSchemas>["sentiment"]>;
+export type BatchSentimentRequest = z.infer<ReturnType<typeof requestSchemas>["batch"]>;
+
+export const labelSchema = z.enum(["NEGATIVE", "NEUTRAL", "POSITIVE"]);
+
+export const modelRefSchema = z.object({ name: z.string(), version: z.string() });
+
+export const predictionSchema = z.object({
+  label: labelSchema,
+  /** Probability that the text is positive, in [0, 1]. */
+  score: z.number().min(0).max(1),
+});
+
+export const sentimentResponseSchema = predictionSchema.extend({
+  /** Seconds the service spent on this request. */
+  elapsed_time: z.number(),
+  model: modelRefSchema,
+});
+
+export const batchSentimentResponseSchema = z.object({
+  results: z.array(predictionSchema),
+  elapsed_time: z.number(),
+  model: modelRefSchema,
+});
+
+export type SentimentResponse = z.infer<typeof sentimentResponseSchema>;
+export type BatchSentimentResponse = z.infer<typeof batchSentimentResponseSchema>;
