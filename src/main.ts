@@ -1,12 +1,41 @@
-import { pino } from "pino";
+import cluster from "node:cluster";
+import { type Logger, pino } from "pino";
 import { ConfigError, loadConfig } from "./config/load.js";
-import { StartupError, startService } from "./server/start.js";
+import type { AppConfig } from "./config/schema.js";
+import { superviseWorkers } from "./server/cluster.js";
+import { prepareService, type RunningService, StartupError, startService } from "./server/start.js";
 
-/** Process entry point: config, logger, service, signals. */
+/** Process entry point: config, logger, then one service or a supervised cluster of them. */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+  const config = loadConfigOrExit();
+  const logger = pino({
+    level: config.log.level,
+    base: { service: "sentiment-api", pid: process.pid },
+  });
+  const options = { production: process.env.NODE_ENV === "production" };
   try {
-    config = loadConfig();
+    if (config.server.workers > 1 && cluster.isPrimary) {
+      await prepareService(config, logger, options);
+      superviseWorkers({
+        workers: config.server.workers,
+        logger,
+        shutdownTimeoutMs: config.server.shutdownTimeoutMs,
+      });
+      return;
+    }
+    handleSignals(await startService(config, logger, options), logger);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.fatal({ code: (error as { code?: string }).code }, message);
+    logger.flush();
+    process.stderr.write(`sentiment-api: ${message}\n`);
+    process.exit(error instanceof StartupError ? 1 : 2);
+  }
+}
+
+function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`sentiment-api: ${error.message}\n`);
@@ -14,18 +43,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = pino({ level: config.log.level, base: { service: "sentiment-api" } });
-  let service: Awaited<ReturnType<typeof startService>>;
-  try {
-    service = await startService(config, logger, {
-      production: process.env.NODE_ENV === "production",
-    });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    logger.fatal({ code: (error as { code?: string }).code }, message);
-    process.stderr.write(`sentiment-api: ${message}\n`);
-    process.exit(error instanceof StartupError ? 1 : 2);
-  }
+}
+
+function handleSignals(service: RunningService, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -39,6 +59,7 @@ async function main(): Promise<void> {
       },
       (error: unknown) => {
         logger.error({ err: error }, "error while stopping");
+        logger.flush();
         process.exit(1);
       },
     );

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -9,8 +9,10 @@ const repo = resolve(import.meta.dirname, "..");
 // The child runs in a temporary directory, so the TypeScript loader is named by its absolute URL.
 const tsxLoader = pathToFileURL(join(repo, "node_modules/tsx/dist/loader.mjs")).href;
 
-function startMain(env: Record<string, string>): ChildProcess {
-  const cwd = mkdtempSync(join(tmpdir(), "sentiment-api-main-"));
+function startMain(
+  env: Record<string, string>,
+  cwd = mkdtempSync(join(tmpdir(), "sentiment-api-main-")),
+): ChildProcess {
   return spawn(process.execPath, ["--import", tsxLoader, join(repo, "src/main.ts")], {
     cwd,
     env: {
@@ -72,4 +74,68 @@ describe("the sentiment-api process", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/"msg":"stopped"/);
   });
+
+  it("refuses WORKERS > 1 with the in-memory replay store", async () => {
+    const result = await exitOf(startMain({ WORKERS: "2" }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/needs a shared replay store/);
+  });
+
+  it("with WORKERS=2 replaces a crashed worker process and keeps answering", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "sentiment-api-main-"));
+    const child = startMain(
+      { WORKERS: "2", INFERENCE_WORKERS: "1", ASAP_REPLAY_PROTECTION: "false" },
+      cwd,
+    );
+    const exited = exitOf(child);
+    const lines: Record<string, unknown>[] = [];
+    const waitFor = (predicate: () => boolean) =>
+      new Promise<void>((resolvePromise) => {
+        const check = () => {
+          if (predicate()) {
+            child.stdout?.off("data", onData);
+            resolvePromise();
+          }
+        };
+        const onData = () => setImmediate(check);
+        child.stdout?.on("data", onData);
+        check();
+      });
+    let buffered = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const parts = buffered.split("\n");
+      buffered = parts.pop() ?? "";
+      for (const part of parts) if (part.trim()) lines.push(JSON.parse(part));
+    });
+    const listening = () => lines.filter((line) => String(line.msg).includes("listening"));
+    await waitFor(() => listening().length >= 2);
+    const [first] = listening();
+    const port = first?.port as number;
+    process.kill(first?.pid as number, "SIGKILL");
+    await waitFor(() => listening().length >= 3);
+    expect(
+      lines.some((line) => line.msg === "worker process exited unexpectedly; replacing it"),
+    ).toBe(true);
+    const health = await fetchHealth(
+      port,
+      readFileSync(join(cwd, "keys/tls/localhost.crt"), "utf8"),
+    );
+    expect(health).toBe(200);
+    child.kill("SIGTERM");
+    const result = await exited;
+    expect(result.code).toBe(0);
+  });
 });
+
+async function fetchHealth(port: number, ca: string): Promise<number> {
+  const { request } = await import("node:https");
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: "localhost", port, path: "/healthz", ca }, (res) => {
+      res.resume();
+      resolvePromise(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}

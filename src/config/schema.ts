@@ -80,6 +80,11 @@ export const configSchema = z.strictObject({
       leewaySeconds: integer(0, 300).default(30),
       maxLifetimeSeconds: integer(1, 3600).default(3600),
       replayProtection: flag.default(true),
+      /** Where seen jti values are kept: "memory" (one process) or a redis:// URL (shared). */
+      replayStore: z
+        .string()
+        .regex(/^(memory|rediss?:\/\/.+)$/, { error: 'must be "memory" or a redis:// URL' })
+        .default("memory"),
       /** Issuer of the key pair created on first start when the default repository is empty. */
       devIssuer: z.string().min(1).default("dev"),
       devKeyPrivateDir: path.default("keys/private"),
@@ -146,6 +151,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   ASAP_VALID_LEEWAY: ["asap", "leewaySeconds"],
   ASAP_MAX_LIFETIME: ["asap", "maxLifetimeSeconds"],
   ASAP_REPLAY_PROTECTION: ["asap", "replayProtection"],
+  ASAP_REPLAY_STORE: ["asap", "replayStore"],
   MODEL_DIR: ["model", "dir"],
   MODEL_NEGATIVE_BELOW: ["model", "negativeBelow"],
   MODEL_POSITIVE_ABOVE: ["model", "positiveAbove"],

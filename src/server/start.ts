@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { createKeyRepository } from "../asap/keys/create-key-repository.js";
@@ -10,7 +11,7 @@ import { ServingEngine } from "../serving/serving-engine.js";
 import { ensureDevKeyPair } from "./dev-keys.js";
 import { type ListeningServer, listenHttps } from "./https-server.js";
 import { productionProblems } from "./production-guard.js";
-import { loadTlsCredentials } from "./tls.js";
+import { loadTlsCredentials, type TlsCredentials } from "./tls.js";
 
 export interface RunningService {
   readonly port: number;
@@ -27,13 +28,30 @@ export class StartupError extends Error {
   readonly code = "startup_refused";
 }
 
-/** Wires config -> dependencies -> app -> HTTPS server. */
-export async function startService(
+export interface StartOptions {
+  readonly cwd?: string;
+  readonly production?: boolean;
+}
+
+/**
+ * Checks and creates what the service needs on disk (production guard, dev key pair, TLS
+ * certificate). Runs once in the cluster primary before workers start, so they never race on it.
+ */
+export async function prepareService(
   config: AppConfig,
   logger: Logger,
-  options: { cwd?: string; production?: boolean } = {},
-): Promise<RunningService> {
+  options: StartOptions = {},
+): Promise<TlsCredentials> {
   const cwd = options.cwd ?? process.cwd();
+  if (
+    config.server.workers > 1 &&
+    config.asap.replayProtection &&
+    config.asap.replayStore === "memory"
+  ) {
+    throw new StartupError(
+      "server.workers (WORKERS) > 1 needs a shared replay store: set ASAP_REPLAY_STORE=redis://... (an in-memory store per process would let a token be replayed on another process)",
+    );
+  }
   if (options.production) {
     const problems = productionProblems(config, cwd);
     if (problems.length > 0) {
@@ -69,6 +87,17 @@ export async function startService(
       "serving with the development self-signed certificate for localhost",
     );
   }
+  return tls;
+}
+
+/** Wires config -> dependencies -> app -> HTTPS server. */
+export async function startService(
+  config: AppConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningService> {
+  const cwd = options.cwd ?? process.cwd();
+  const tls = await prepareService(config, logger, options);
 
   const keyRepository = createKeyRepository(config.asap.publicKeyRepository, { baseDir: cwd });
   const replayGuard = config.asap.replayProtection ? new MemoryReplayGuard() : null;
@@ -83,7 +112,7 @@ export async function startService(
 
   const engine = new ServingEngine({
     modelDir: resolve(cwd, config.model.dir),
-    ...(config.inference.workers > 0 ? { workers: config.inference.workers } : {}),
+    workers: inferenceWorkerCount(config),
     ...thresholdOverride(config),
     maxBatchSize: config.inference.batchMaxSize,
     maxDelayMs: config.inference.batchMaxDelayMs,
@@ -156,4 +185,10 @@ function thresholdOverride(config: AppConfig) {
   return negativeBelow !== null && positiveAbove !== null
     ? { thresholds: { negativeBelow, positiveAbove } }
     : {};
+}
+
+/** Inference threads per process: configured, or the cores shared among the HTTP processes. */
+function inferenceWorkerCount(config: AppConfig): number {
+  if (config.inference.workers > 0) return config.inference.workers;
+  return Math.max(1, Math.floor(availableParallelism() / config.server.workers));
 }
