@@ -122,6 +122,29 @@ export const configSchema = z.strictObject({
       deadlineMs: integer(1, 600_000).default(5000),
     })
     .prefault({}),
+  rateLimit: z
+    .strictObject({
+      enabled: flag.default(true),
+      /** Default per-issuer policy: tokens per second and bucket size. */
+      requestsPerSecond: integer(1, 1_000_000).default(1000),
+      burst: integer(1, 10_000_000).default(2000),
+      /** "memory" (per process) or a redis:// URL shared by every process and replica. */
+      store: z
+        .string()
+        .regex(/^(memory|rediss?:\/\/.+)$/, { error: 'must be "memory" or a redis:// URL' })
+        .default("memory"),
+      /** Per-issuer overrides of the default policy. */
+      issuers: z
+        .record(
+          z.string().min(1),
+          z.strictObject({
+            requestsPerSecond: integer(1, 1_000_000),
+            burst: integer(1, 10_000_000),
+          }),
+        )
+        .default({}),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -162,5 +185,9 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   BATCH_MAX_DELAY_MS: ["inference", "batchMaxDelayMs"],
   QUEUE_MAX_TEXTS: ["inference", "maxQueuedTexts"],
   REQUEST_DEADLINE_MS: ["inference", "deadlineMs"],
+  RATE_LIMIT_ENABLED: ["rateLimit", "enabled"],
+  RATE_LIMIT_RPS: ["rateLimit", "requestsPerSecond"],
+  RATE_LIMIT_BURST: ["rateLimit", "burst"],
+  RATE_LIMIT_STORE: ["rateLimit", "store"],
   LOG_LEVEL: ["log", "level"],
 };

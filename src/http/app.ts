@@ -6,6 +6,7 @@ import type { AppEnv } from "./env.js";
 import { ApiError, type ErrorBody, toApiError } from "./errors.js";
 import { accessLog } from "./middleware/access-log.js";
 import { asapAuth } from "./middleware/asap-auth.js";
+import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit.js";
 import { requestId } from "./middleware/request-id.js";
 import { healthRoutes, type ReadinessProbe } from "./routes/health.js";
 import { modelRoutes } from "./routes/models.js";
@@ -25,6 +26,8 @@ export interface AppDependencies {
   readonly scorer: SentimentScorer;
   readonly limits: RequestLimits & { readonly bodyLimitBytes: number };
   readonly onScored?: ScoredTextListener;
+  /** Per-issuer rate limits; absent means unlimited. */
+  readonly rateLimit?: RateLimitOptions | undefined;
 }
 
 /** Builds the HTTP app from its dependencies; nothing here reads config or globals. */
@@ -37,6 +40,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   const v1 = new Hono<AppEnv>();
   v1.use("*", asapAuth({ verify: deps.verifyToken }));
+  if (deps.rateLimit) v1.use("*", rateLimit(deps.rateLimit));
   v1.use(
     "*",
     bodyLimit({

@@ -6,6 +6,8 @@ import { MemoryReplayGuard } from "../asap/replay/memory-replay-guard.js";
 import { verifyAsapToken } from "../asap/verify.js";
 import { type AppConfig, DEFAULT_KEY_REPOSITORY } from "../config/schema.js";
 import { createApp } from "../http/app.js";
+import { MemoryRateLimiter } from "../rate-limit/rate-limiter.js";
+import type { BucketPolicy } from "../rate-limit/token-bucket.js";
 import type { ServedModel } from "../serving/inference-worker-pool.js";
 import { ServingEngine } from "../serving/serving-engine.js";
 import { ensureDevKeyPair } from "./dev-keys.js";
@@ -148,6 +150,9 @@ export async function startService(
       };
     },
     scorer: engine,
+    rateLimit: config.rateLimit.enabled
+      ? { limiter: new MemoryRateLimiter(), policyFor: issuerPolicy(config) }
+      : undefined,
     limits: {
       bodyLimitBytes: config.server.bodyLimitBytes,
       maxTextLength: config.model.maxTextLength,
@@ -191,4 +196,20 @@ function thresholdOverride(config: AppConfig) {
 function inferenceWorkerCount(config: AppConfig): number {
   if (config.inference.workers > 0) return config.inference.workers;
   return Math.max(1, Math.floor(availableParallelism() / config.server.workers));
+}
+
+/** Per-issuer override, else the default rate-limit policy. */
+function issuerPolicy(config: AppConfig): (issuer: string) => BucketPolicy {
+  const fallback = {
+    ratePerSecond: config.rateLimit.requestsPerSecond,
+    burst: config.rateLimit.burst,
+  };
+  return (issuer) => {
+    const override = Object.hasOwn(config.rateLimit.issuers, issuer)
+      ? config.rateLimit.issuers[issuer]
+      : undefined;
+    return override
+      ? { ratePerSecond: override.requestsPerSecond, burst: override.burst }
+      : fallback;
+  };
 }
