@@ -65,6 +65,8 @@ export const configSchema = z.strictObject({
       keyFile: optionalPath,
       /** Where the development self-signed certificate is created and reused. */
       selfSignedDir: path.default("keys/tls"),
+      /** Mutual TLS: when set, clients must present a certificate issued by this CA. */
+      clientCaFile: optionalPath,
     })
     .prefault({})
     .refine((tls) => (tls.certFile === null) === (tls.keyFile === null), {
@@ -168,6 +170,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   TLS_CERT_FILE: ["tls", "certFile"],
   TLS_KEY_FILE: ["tls", "keyFile"],
   TLS_SELF_SIGNED_DIR: ["tls", "selfSignedDir"],
+  TLS_CLIENT_CA_FILE: ["tls", "clientCaFile"],
   ASAP_PUBLICKEY_REPOSITORY: ["asap", "publicKeyRepository"],
   ASAP_VALID_AUDIENCE: ["asap", "audience"],
   ASAP_VALID_ISSUERS: ["asap", "validIssuers"],

@@ -25,7 +25,15 @@ export function listenHttps(
         hostname: host,
         port,
         createServer,
-        serverOptions: { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" },
+        serverOptions: {
+          cert: tls.cert,
+          key: tls.key,
+          minVersion: "TLSv1.2",
+          // Mutual TLS: without a certificate from this CA the handshake fails, before any HTTP.
+          ...(tls.clientCa
+            ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }
+            : {}),
+        },
       },
       (info) => {
         resolvePromise({

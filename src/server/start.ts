@@ -82,6 +82,7 @@ export async function prepareService(
     certFile: config.tls.certFile && resolve(cwd, config.tls.certFile),
     keyFile: config.tls.keyFile && resolve(cwd, config.tls.keyFile),
     selfSignedDir: resolve(cwd, config.tls.selfSignedDir),
+    clientCaFile: config.tls.clientCaFile && resolve(cwd, config.tls.clientCaFile),
   });
   if (tls.selfSigned) {
     logger.warn(

@@ -12,22 +12,35 @@ export interface TlsCredentials {
   readonly selfSigned: boolean;
   /** True when the self-signed certificate was created by this call. */
   readonly created: boolean;
+  /** PEM of the CA whose client certificates are required (mutual TLS), when configured. */
+  readonly clientCa?: string;
 }
 
 export interface TlsSettings {
   readonly certFile: string | null;
   readonly keyFile: string | null;
   readonly selfSignedDir: string;
+  readonly clientCaFile?: string | null;
 }
 
 /** Loads the configured certificate, or creates (once) and reuses a self-signed one for localhost. */
 export async function loadTlsCredentials(settings: TlsSettings): Promise<TlsCredentials> {
+  const clientCa = settings.clientCaFile
+    ? { clientCa: readFileSync(settings.clientCaFile, "utf8") }
+    : {};
   if (settings.certFile && settings.keyFile) {
     const cert = readFileSync(settings.certFile, "utf8");
     const key = readFileSync(settings.keyFile, "utf8");
-    return { cert, key, fingerprint256: fingerprintOf(cert), selfSigned: false, created: false };
+    return {
+      cert,
+      key,
+      fingerprint256: fingerprintOf(cert),
+      selfSigned: false,
+      created: false,
+      ...clientCa,
+    };
   }
-  return ensureSelfSignedCertificate(settings.selfSignedDir);
+  return { ...(await ensureSelfSignedCertificate(settings.selfSignedDir)), ...clientCa };
 }
 
 async function ensureSelfSignedCertificate(dir: string): Promise<TlsCredentials> {
