@@ -1,18 +1,17 @@
 import cluster from "node:cluster";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { ConfigError, loadConfig } from "./config/load.js";
 import type { AppConfig } from "./config/schema.js";
 import { superviseWorkers } from "./server/cluster.js";
+import { createLogger } from "./server/logger.js";
 import { prepareService, type RunningService, StartupError, startService } from "./server/start.js";
 
 /** Process entry point: config, logger, then one service or a supervised cluster of them. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = pino({
-    level: config.log.level,
-    base: { service: "sentiment-api", pid: process.pid },
-  });
-  const options = { production: process.env.NODE_ENV === "production" };
+  const production = process.env.NODE_ENV === "production";
+  const logger = createLogger(config.log, production);
+  const options = { production };
   try {
     if (config.server.workers > 1 && cluster.isPrimary) {
       await prepareService(config, logger, options);

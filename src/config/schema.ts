@@ -150,6 +150,8 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      /** "auto": readable lines on a terminal in development, JSON lines otherwise. */
+      format: z.enum(["auto", "json", "pretty"]).default("auto"),
     })
     .prefault({}),
 });
@@ -193,4 +195,5 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   RATE_LIMIT_BURST: ["rateLimit", "burst"],
   RATE_LIMIT_STORE: ["rateLimit", "store"],
   LOG_LEVEL: ["log", "level"],
+  LOG_FORMAT: ["log", "format"],
 };

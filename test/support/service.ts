@@ -28,7 +28,10 @@ const repoRoot = resolve(import.meta.dirname, "../..");
 export const SHIPPED_MODEL_DIR = resolve(repoRoot, parseConfig({}, {}).model.dir);
 
 /** Starts the real service over HTTPS on a free port, in a temporary working directory. */
-export async function startTestService(config: AppConfigInput = {}): Promise<TestService> {
+export async function startTestService(
+  config: AppConfigInput = {},
+  options: { logLines?: string[] } = {},
+): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), "sentiment-api-"));
   const privateKeys = new Map<string, { kid: string; pem: string }>();
   const keyFor = async (issuer: string) => {
@@ -56,7 +59,10 @@ export async function startTestService(config: AppConfigInput = {}): Promise<Tes
     },
     {},
   );
-  const service = await startService(parsed, pino({ level: "silent" }), { cwd: dir });
+  const logger = options.logLines
+    ? pino({ level: "info" }, { write: (line: string) => options.logLines?.push(line) })
+    : pino({ level: "silent" });
+  const service = await startService(parsed, logger, { cwd: dir });
   await service.modelReady;
   const ca = readFileSync(join(dir, "keys/tls/localhost.crt"), "utf8");
   const url = `https://localhost:${service.port}`;
