@@ -32,7 +32,16 @@ export function takeToken(
     ? Math.min(policy.burst, state.tokens + elapsedSeconds * policy.ratePerSecond)
     : policy.burst;
   const allowed = available >= 1;
-  const tokens = allowed ? available - 1 : available;
+  return describeBucket(allowed, allowed ? available - 1 : available, policy, nowMs);
+}
+
+/** The decision for a bucket left with `tokens` after a request was allowed or not. */
+export function describeBucket(
+  allowed: boolean,
+  tokens: number,
+  policy: BucketPolicy,
+  nowMs: number,
+): BucketDecision {
   return {
     allowed,
     state: { tokens, updatedAtMs: nowMs },

@@ -3,10 +3,12 @@ import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { createKeyRepository } from "../asap/keys/create-key-repository.js";
 import { MemoryReplayGuard } from "../asap/replay/memory-replay-guard.js";
+import { RedisReplayGuard } from "../asap/replay/redis-replay-guard.js";
 import { verifyAsapToken } from "../asap/verify.js";
 import { type AppConfig, DEFAULT_KEY_REPOSITORY } from "../config/schema.js";
 import { createApp } from "../http/app.js";
-import { MemoryRateLimiter } from "../rate-limit/rate-limiter.js";
+import { MemoryRateLimiter, type RateLimiter } from "../rate-limit/rate-limiter.js";
+import { RedisRateLimiter } from "../rate-limit/redis-rate-limiter.js";
 import type { BucketPolicy } from "../rate-limit/token-bucket.js";
 import type { ServedModel } from "../serving/inference-worker-pool.js";
 import { ServingEngine } from "../serving/serving-engine.js";
@@ -103,7 +105,7 @@ export async function startService(
   const tls = await prepareService(config, logger, options);
 
   const keyRepository = createKeyRepository(config.asap.publicKeyRepository, { baseDir: cwd });
-  const replayGuard = config.asap.replayProtection ? new MemoryReplayGuard() : null;
+  const replayGuard = createReplayGuard(config, logger);
   const verifyOptions = {
     keyRepository,
     replayGuard,
@@ -136,6 +138,7 @@ export async function startService(
   });
   modelReady.catch((error: unknown) => logger.error({ err: error }, "the model failed to load"));
 
+  const rateLimiter = createRateLimiter(config, logger);
   let accepting = true;
   const app = createApp({
     logger,
@@ -151,9 +154,7 @@ export async function startService(
       };
     },
     scorer: engine,
-    rateLimit: config.rateLimit.enabled
-      ? { limiter: new MemoryRateLimiter(), policyFor: issuerPolicy(config) }
-      : undefined,
+    rateLimit: rateLimiter ? { limiter: rateLimiter, policyFor: issuerPolicy(config) } : undefined,
     limits: {
       bodyLimitBytes: config.server.bodyLimitBytes,
       maxTextLength: config.model.maxTextLength,
@@ -182,6 +183,8 @@ export async function startService(
       accepting = false;
       await listening.close(config.server.shutdownTimeoutMs);
       await engine.close(config.server.shutdownTimeoutMs);
+      await rateLimiter?.close();
+      if (replayGuard instanceof RedisReplayGuard) await replayGuard.close();
     },
   };
 }
@@ -213,4 +216,39 @@ function issuerPolicy(config: AppConfig): (issuer: string) => BucketPolicy {
       ? { ratePerSecond: override.requestsPerSecond, burst: override.burst }
       : fallback;
   };
+}
+
+/** The jti store: none when replay protection is off, Redis when shared, else this process's memory. */
+function createReplayGuard(config: AppConfig, logger: Logger) {
+  if (!config.asap.replayProtection) return null;
+  if (config.asap.replayStore === "memory") return new MemoryReplayGuard();
+  let lastReport = 0;
+  return new RedisReplayGuard(config.asap.replayStore, {
+    onConnectionError: (error) => {
+      // Reconnect attempts fail many times a second during an outage: report at most every 10 s.
+      if (Date.now() - lastReport < 10_000) return;
+      lastReport = Date.now();
+      logger.error(
+        { err: error.message },
+        "replay store (Redis) unreachable: refusing tokens until it is back",
+      );
+    },
+  });
+}
+
+/** Per-issuer buckets in this process, or shared through Redis; null when rate limits are off. */
+function createRateLimiter(config: AppConfig, logger: Logger): RateLimiter | null {
+  if (!config.rateLimit.enabled) return null;
+  if (config.rateLimit.store === "memory") return new MemoryRateLimiter();
+  let lastReport = 0;
+  return new RedisRateLimiter(config.rateLimit.store, {
+    onFallback: (error) => {
+      if (Date.now() - lastReport < 10_000) return;
+      lastReport = Date.now();
+      logger.warn(
+        { err: String(error) },
+        "rate-limit store (Redis) unreachable: limiting per process",
+      );
+    },
+  });
 }

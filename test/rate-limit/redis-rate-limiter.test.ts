@@ -1,0 +1,46 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { RedisRateLimiter } from "../../src/rate-limit/redis-rate-limiter.js";
+
+const REDIS_URL = "redis://127.0.0.1:6379/0";
+
+describe("RedisRateLimiter", () => {
+  const prefix = `test:ratelimit:${randomUUID()}:`;
+  const first = new RedisRateLimiter(REDIS_URL, { keyPrefix: prefix });
+  const second = new RedisRateLimiter(REDIS_URL, { keyPrefix: prefix });
+  afterAll(async () => {
+    await first.close();
+    await second.close();
+  });
+
+  it("shares one bucket per key between two limiters (two processes or replicas)", async () => {
+    const policy = { ratePerSecond: 0.001, burst: 4 };
+    const outcomes: boolean[] = [];
+    for (const limiter of [first, second, first, second, first]) {
+      outcomes.push((await limiter.consume("shared-issuer", policy)).allowed);
+    }
+    expect(outcomes).toEqual([true, true, true, true, false]);
+  });
+
+  it("keeps keys apart", async () => {
+    const policy = { ratePerSecond: 0.001, burst: 1 };
+    expect((await first.consume("issuer-a", policy)).allowed).toBe(true);
+    expect((await first.consume("issuer-b", policy)).allowed).toBe(true);
+    expect((await second.consume("issuer-a", policy)).allowed).toBe(false);
+  });
+
+  it("falls back to a per-process bucket when Redis is unreachable", async () => {
+    const fallbacks: unknown[] = [];
+    const unreachable = new RedisRateLimiter("redis://127.0.0.1:1/0", {
+      onFallback: (error) => fallbacks.push(error),
+    });
+    try {
+      const policy = { ratePerSecond: 0.001, burst: 1 };
+      expect((await unreachable.consume("k", policy)).allowed).toBe(true);
+      expect((await unreachable.consume("k", policy)).allowed).toBe(false);
+      expect(fallbacks.length).toBe(2);
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
