@@ -124,6 +124,19 @@ export const configSchema = z.strictObject({
       deadlineMs: integer(1, 600_000).default(5000),
     })
     .prefault({}),
+  predictions: z
+    .strictObject({
+      /** Record every scored text for audit and retraining. */
+      enabled: flag.default(true),
+      /** postgres://... for PostgreSQL; null keeps them in SQLite at `sqlitePath`. */
+      databaseUrl: z.string().min(1).nullable().default(null),
+      sqlitePath: path.default("var/predictions.sqlite"),
+      /** false keeps only the SHA-256 of each text. */
+      logText: flag.default(true),
+      /** Records waiting for the database beyond which new ones are counted as dropped. */
+      maxBufferedRecords: integer(100, 10_000_000).default(10_000),
+    })
+    .prefault({}),
   rateLimit: z
     .strictObject({
       enabled: flag.default(true),
@@ -190,6 +203,9 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   BATCH_MAX_DELAY_MS: ["inference", "batchMaxDelayMs"],
   QUEUE_MAX_TEXTS: ["inference", "maxQueuedTexts"],
   REQUEST_DEADLINE_MS: ["inference", "deadlineMs"],
+  PREDICTION_LOG: ["predictions", "enabled"],
+  DATABASE_URL: ["predictions", "databaseUrl"],
+  PREDICTION_LOG_TEXT: ["predictions", "logText"],
   RATE_LIMIT_ENABLED: ["rateLimit", "enabled"],
   RATE_LIMIT_RPS: ["rateLimit", "requestsPerSecond"],
   RATE_LIMIT_BURST: ["rateLimit", "burst"],

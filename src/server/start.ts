@@ -7,6 +7,7 @@ import { RedisReplayGuard } from "../asap/replay/redis-replay-guard.js";
 import { verifyAsapToken } from "../asap/verify.js";
 import { type AppConfig, DEFAULT_KEY_REPOSITORY } from "../config/schema.js";
 import { createApp } from "../http/app.js";
+import { createPredictionStore, PredictionLog, predictionRecordOf } from "../predictions/index.js";
 import { MemoryRateLimiter, type RateLimiter } from "../rate-limit/rate-limiter.js";
 import { RedisRateLimiter } from "../rate-limit/redis-rate-limiter.js";
 import type { BucketPolicy } from "../rate-limit/token-bucket.js";
@@ -139,6 +140,16 @@ export async function startService(
   modelReady.catch((error: unknown) => logger.error({ err: error }, "the model failed to load"));
 
   const rateLimiter = createRateLimiter(config, logger);
+  const predictionLog = config.predictions.enabled
+    ? new PredictionLog({
+        store: createPredictionStore(config.predictions.databaseUrl ?? undefined, {
+          sqlitePath: resolve(cwd, config.predictions.sqlitePath),
+        }),
+        logger,
+        maxBufferedRecords: config.predictions.maxBufferedRecords,
+      })
+    : null;
+  const logText = config.predictions.logText;
   let accepting = true;
   const app = createApp({
     logger,
@@ -154,6 +165,25 @@ export async function startService(
       };
     },
     scorer: engine,
+    onScored: predictionLog
+      ? (event) =>
+          predictionLog.record(
+            predictionRecordOf(
+              {
+                requestId: event.requestId,
+                issuer: event.issuer,
+                subject: event.subject,
+                modelName: event.model.metadata.name,
+                modelVersion: event.model.metadata.version,
+                label: event.prediction.label,
+                score: event.prediction.score,
+                latencyMs: event.latencyMs,
+                text: event.text,
+              },
+              { logText },
+            ),
+          )
+      : undefined,
     rateLimit: rateLimiter ? { limiter: rateLimiter, policyFor: issuerPolicy(config) } : undefined,
     limits: {
       bodyLimitBytes: config.server.bodyLimitBytes,
@@ -184,6 +214,7 @@ export async function startService(
       await listening.close(config.server.shutdownTimeoutMs);
       await engine.close(config.server.shutdownTimeoutMs);
       await rateLimiter?.close();
+      await predictionLog?.close({ timeoutMs: config.server.shutdownTimeoutMs });
       if (replayGuard instanceof RedisReplayGuard) await replayGuard.close();
     },
   };

@@ -1,0 +1,22 @@
+export {
+  type CreatePredictionStoreOptions,
+  createPredictionStore,
+} from "./create-prediction-store.js";
+export { PostgresPredictionStore } from "./postgres-prediction-store.js";
+export {
+  PredictionLog,
+  type PredictionLogLogger,
+  type PredictionLogOptions,
+  type PredictionLogStats,
+} from "./prediction-log.js";
+export {
+  type PredictionRecord,
+  predictionRecordOf,
+  type ScoredText,
+} from "./prediction-record.js";
+export {
+  type ExportOptions,
+  type PredictionStore,
+  PredictionStoreError,
+} from "./prediction-store.js";
+export { DEFAULT_SQLITE_PATH, SqlitePredictionStore } from "./sqlite-prediction-store.js";

@@ -1,0 +1,159 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { SentimentLabel } from "../model/labels.js";
+import { pendingMigrations } from "./migrations.js";
+import type { PredictionRecord } from "./prediction-record.js";
+import {
+  DEFAULT_EXPORT_PAGE_SIZE,
+  type ExportOptions,
+  type PredictionStore,
+  PredictionStoreError,
+} from "./prediction-store.js";
+
+/** Where the embedded store lives unless told otherwise (relative to the working directory). */
+export const DEFAULT_SQLITE_PATH = "var/predictions.sqlite";
+
+export interface SqlitePredictionStoreOptions {
+  /**
+   * How long a write waits for another process's lock. Short, because SQLite calls block the
+   * event loop; a failed write is retried later by the PredictionLog. Default 250 ms.
+   */
+  busyTimeoutMs?: number;
+  /** How long migrate() waits for another process that is migrating. Default 10 000 ms. */
+  migrationBusyTimeoutMs?: number;
+}
+
+interface PredictionRow {
+  seq: number;
+  id: string;
+  created_at: string;
+  request_id: string;
+  issuer: string;
+  subject: string;
+  model_name: string;
+  model_version: string;
+  label: string;
+  score: number;
+  latency_ms: number;
+  text: string | null;
+  text_sha256: string;
+}
+
+const INSERT = `INSERT INTO predictions
+  (id, created_at, request_id, issuer, subject, model_name, model_version, label, score,
+   latency_ms, text, text_sha256)
+  VALUES (@id, @createdAt, @requestId, @issuer, @subject, @modelName, @modelVersion, @label,
+   @score, @latencyMs, @text, @textSha256)
+  ON CONFLICT (id) DO NOTHING`;
+
+/** The embedded store: one SQLite file in WAL mode (readers never block the writer). */
+export class SqlitePredictionStore implements PredictionStore {
+  readonly kind = "sqlite";
+  private readonly db: Database.Database;
+  private readonly busyTimeoutMs: number;
+  private readonly migrationBusyTimeoutMs: number;
+
+  /** Opens (creating it and its directory if needed) the database file at `path`. */
+  constructor(
+    readonly path: string = DEFAULT_SQLITE_PATH,
+    options: SqlitePredictionStoreOptions = {},
+  ) {
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 250;
+    this.migrationBusyTimeoutMs = options.migrationBusyTimeoutMs ?? 10_000;
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: this.migrationBusyTimeoutMs });
+    this.db.pragma("journal_mode = WAL");
+    // NORMAL is durable against process crashes in WAL mode; only an OS crash may lose the tail.
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+  }
+
+  async migrate(): Promise<void> {
+    this.assertOpen();
+    this.db.pragma(`busy_timeout = ${this.migrationBusyTimeoutMs}`);
+    try {
+      // BEGIN IMMEDIATE takes the write lock first, so a second process waits here and then
+      // sees the versions the first one recorded.
+      this.db
+        .transaction(() => {
+          this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            description TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+          )`);
+          const applied = this.db
+            .prepare("SELECT version FROM schema_migrations")
+            .pluck()
+            .all() as number[];
+          const record = this.db.prepare(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+          );
+          for (const migration of pendingMigrations(applied)) {
+            for (const statement of migration.sqlite) this.db.exec(statement);
+            record.run(migration.version, migration.description, new Date().toISOString());
+          }
+        })
+        .immediate();
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  async insertBatch(records: readonly PredictionRecord[]): Promise<void> {
+    this.assertOpen();
+    if (records.length === 0) return;
+    const insert = this.db.prepare(INSERT);
+    this.db.transaction((batch: readonly PredictionRecord[]) => {
+      for (const record of batch) {
+        insert.run({ ...record, createdAt: record.createdAt.toISOString() });
+      }
+    })(records);
+  }
+
+  async *exportRows(options: ExportOptions = {}): AsyncIterable<PredictionRecord> {
+    const pageSize = options.pageSize ?? DEFAULT_EXPORT_PAGE_SIZE;
+    // ISO-8601 UTC strings of one fixed format sort like the instants they name.
+    const since = options.since?.toISOString() ?? "";
+    const until = options.until?.toISOString() ?? "\uffff";
+    const page = this.db.prepare(
+      `SELECT * FROM predictions
+       WHERE seq > ? AND created_at >= ? AND created_at < ?
+       ORDER BY seq LIMIT ?`,
+    );
+    let after = 0;
+    for (;;) {
+      this.assertOpen();
+      const rows = page.all(after, since, until, pageSize) as PredictionRow[];
+      for (const row of rows) yield recordOfRow(row);
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < pageSize) return;
+      after = last.seq;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (!this.db.open) throw new PredictionStoreError("store_closed", "the store is closed");
+  }
+}
+
+function recordOfRow(row: PredictionRow): PredictionRecord {
+  return {
+    id: row.id,
+    createdAt: new Date(row.created_at),
+    requestId: row.request_id,
+    issuer: row.issuer,
+    subject: row.subject,
+    modelName: row.model_name,
+    modelVersion: row.model_version,
+    label: row.label as SentimentLabel,
+    score: row.score,
+    latencyMs: row.latency_ms,
+    text: row.text,
+    textSha256: row.text_sha256,
+  };
+}

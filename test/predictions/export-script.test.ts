@@ -1,0 +1,70 @@
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { parse } from "csv-parse/sync";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqlitePredictionStore } from "../../src/predictions/sqlite-prediction-store.js";
+import { sampleRecord, temporaryDirectory } from "./fixtures.js";
+
+const SCRIPT = fileURLToPath(new URL("../../scripts/predictions.ts", import.meta.url));
+const run = promisify(execFile);
+
+function runScript(args: string[]) {
+  return run(process.execPath, ["--import", "tsx", SCRIPT, ...args], { env: { ...process.env } });
+}
+
+describe("npm run predictions -- export", () => {
+  let dir: Awaited<ReturnType<typeof temporaryDirectory>>;
+  let database: string;
+
+  beforeAll(async () => {
+    dir = await temporaryDirectory();
+    const path = join(dir.path, "predictions.sqlite");
+    database = `sqlite:${path}`;
+    const store = new SqlitePredictionStore(path);
+    await store.migrate();
+    await store.insertBatch([
+      sampleRecord({ createdAt: new Date("2026-05-01T00:00:00Z"), label: "NEGATIVE", text: "old" }),
+      sampleRecord({
+        createdAt: new Date("2026-05-02T00:00:00Z"),
+        label: "POSITIVE",
+        text: 'new, "good"',
+      }),
+      sampleRecord({ createdAt: new Date("2026-05-03T00:00:00Z"), text: "hidden" }, false),
+    ]);
+    await store.close();
+  });
+
+  afterAll(async () => {
+    await dir.remove();
+  });
+
+  it("writes the rows since a time as label,text CSV and counts hash-only rows on stderr", async () => {
+    const out = join(dir.path, "export.csv");
+    const { stderr } = await runScript([
+      "export",
+      "--database",
+      database,
+      "--since",
+      "2026-05-02T00:00:00Z",
+      "--out",
+      out,
+    ]);
+    const rows = parse(await readFile(out, "utf8"), { columns: true }) as Array<
+      Record<string, string>
+    >;
+    expect({
+      rows: rows.map((row) => [row.label, row.text]),
+      skipped: /skipped 1 logged without text/.test(stderr),
+    }).toEqual({ rows: [["positive", 'new, "good"']], skipped: true });
+  });
+
+  it("refuses an unknown format with exit code 2", async () => {
+    const failure = await runScript(["export", "--database", database, "--format", "xml"]).catch(
+      (error: { code: number }) => error,
+    );
+    expect((failure as { code: number }).code).toBe(2);
+  });
+});

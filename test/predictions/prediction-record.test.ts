@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { predictionRecordOf, sha256Hex } from "../../src/predictions/prediction-record.js";
+import { scoredText } from "./fixtures.js";
+
+describe("predictionRecordOf", () => {
+  it("keeps the text and its hash when text logging is on", () => {
+    const record = predictionRecordOf(scoredText({ text: "abc" }), { logText: true });
+    expect([record.text, record.textSha256]).toEqual([
+      "abc",
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    ]);
+  });
+
+  it("keeps only the hash when text logging is off", () => {
+    const record = predictionRecordOf(scoredText({ text: "abc" }), { logText: false });
+    expect([record.text, record.textSha256]).toEqual([null, sha256Hex("abc")]);
+  });
+
+  it("hashes the UTF-8 bytes of the text", () => {
+    // SHA-256 of the bytes C3 A9, the UTF-8 encoding of "é".
+    expect(sha256Hex("\u00e9")).toBe(
+      "4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c",
+    );
+  });
+
+  it("gives every record its own id", () => {
+    const scored = scoredText();
+    const ids = new Set(
+      Array.from({ length: 50 }, () => predictionRecordOf(scored, { logText: true }).id),
+    );
+    expect(ids.size).toBe(50);
+  });
+
+  it("stamps the record with the clock's time when none is given", () => {
+    const record = predictionRecordOf(scoredText(), {
+      logText: true,
+      clock: () => 1_700_000_000_000,
+    });
+    expect(record.createdAt.toISOString()).toBe("2023-11-14T22:13:20.000Z");
+  });
+});
