@@ -14,6 +14,8 @@ export interface HttpsRequest {
   readonly body?: string | Buffer;
   /** PEM of the CA (or self-signed certificate) to trust; verification is never turned off. */
   readonly ca: string;
+  /** Called once the whole request has been written to the socket. */
+  readonly onSent?: () => void;
 }
 
 /** A plain HTTPS request with the given trust anchor, for tests that talk to a real server. */
@@ -38,6 +40,7 @@ export function httpsRequest(url: string, options: HttpsRequest): Promise<HttpsR
       },
     );
     req.on("error", reject);
+    if (options.onSent) req.on("finish", options.onSent);
     req.end(options.body);
   });
 }

@@ -1,0 +1,223 @@
+import type { CryptoKey } from "jose";
+import { compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors } from "jose";
+import { isAsapAlgorithm } from "./algorithms.js";
+import { checkAsapClaims, readAsapClaims, readIssuer } from "./claims.js";
+import { isCompactJws } from "./compact-jws.js";
+import { AsapError, isAsapError } from "./errors.js";
+import type { PublicKeyRepository } from "./keys/repository.js";
+import { kidBelongsToIssuer, validateKid } from "./kid.js";
+import { MemoryReplayGuard } from "./replay/memory-replay-guard.js";
+import type { ReplayGuard } from "./replay/replay-guard.js";
+
+export { parseBearerToken } from "./bearer.js";
+
+export const DEFAULT_LEEWAY_SECONDS = 30;
+export const DEFAULT_MAX_LIFETIME_SECONDS = 3600;
+export const DEFAULT_MAX_TOKEN_BYTES = 8 * 1024;
+
+export interface AsapVerifierOptions {
+  keyRepository: PublicKeyRepository;
+  /** Required so replay protection is never off by accident: pass `null` to disable it. */
+  replayGuard?: ReplayGuard | null;
+  /** This service's audience; the token's `aud` must contain it. */
+  audience: string;
+  /** When set, only these issuers are accepted (others: `issuer_not_allowed`). */
+  validIssuers?: readonly string[];
+  leewaySeconds?: number;
+  maxLifetimeSeconds?: number;
+  /** Milliseconds since the epoch. */
+  clock?: () => number;
+  maxTokenBytes?: number;
+}
+
+export interface VerifiedAsapClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  jti: string;
+  iat: number;
+  exp: number;
+  nbf: number;
+  kid: string;
+  alg: string;
+  /** The whole verified payload, extra claims included. */
+  claims: Record<string, unknown>;
+}
+
+/**
+ * Verifies an ASAP bearer token. Cheap checks run before the key lookup, the replay guard runs
+ * last so only valid tokens consume a jti. Every refusal is an AsapError (never the token inside).
+ */
+export async function verifyAsapToken(
+  token: string,
+  options: AsapVerifierOptions,
+): Promise<VerifiedAsapClaims> {
+  if (options.replayGuard === undefined) {
+    throw new TypeError(
+      "replayGuard is required: pass a ReplayGuard, or null to disable replay protection",
+    );
+  }
+  const leeway = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
+  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+
+  if (typeof token !== "string" || token.length === 0) {
+    throw new AsapError("missing_token", "no token");
+  }
+  if (token.length > maxTokenBytes) {
+    throw new AsapError("token_too_large", `the token is larger than ${maxTokenBytes} bytes`);
+  }
+  if (!isCompactJws(token)) {
+    throw new AsapError("malformed_token", "the token is not a compact JWS");
+  }
+
+  const header = decodeHeader(token);
+  const alg = header.alg;
+  if (!isAsapAlgorithm(alg)) {
+    throw new AsapError(
+      "unsupported_algorithm",
+      "the token algorithm is not an allowed asymmetric one",
+    );
+  }
+  const kid = validateKid(header.kid);
+
+  let unverifiedIssuer: string;
+  try {
+    unverifiedIssuer = readIssuer(decodePayload(token));
+  } catch (error) {
+    throw isAsapError(error) ? error.withContext({ kid }) : error;
+  }
+  const context = { issuer: unverifiedIssuer, kid };
+  if (!kidBelongsToIssuer(kid, unverifiedIssuer)) {
+    throw new AsapError("kid_issuer_mismatch", "the kid does not belong to the issuer", context);
+  }
+  if (options.validIssuers !== undefined && !options.validIssuers.includes(unverifiedIssuer)) {
+    throw new AsapError("issuer_not_allowed", "this issuer is not allowed", context);
+  }
+
+  const key = await lookUpKey(options.keyRepository, kid, alg, context);
+  const payload = await verifySignature(token, key, alg, context);
+
+  try {
+    const claims = readAsapClaims(payload);
+    checkAsapClaims(claims, {
+      audience: options.audience,
+      nowSeconds: (options.clock ?? Date.now)() / 1000,
+      leewaySeconds: leeway,
+      maxLifetimeSeconds: options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS,
+    });
+    if (options.replayGuard !== null) {
+      await rememberOnce(options.replayGuard, claims.iss, claims.jti, claims.exp + leeway);
+    }
+    return { ...claims, kid, alg, claims: payload };
+  } catch (error) {
+    throw isAsapError(error) ? error.withContext(context) : error;
+  }
+}
+
+/** A verifier with its options bound; replay protection defaults to an in-memory guard. */
+export function createAsapVerifier(
+  options: AsapVerifierOptions,
+): (token: string) => Promise<VerifiedAsapClaims> {
+  const bound: AsapVerifierOptions = {
+    ...options,
+    replayGuard:
+      options.replayGuard === undefined
+        ? new MemoryReplayGuard(options.clock ? { clock: options.clock } : {})
+        : options.replayGuard,
+  };
+  return (token) => verifyAsapToken(token, bound);
+}
+
+function decodeHeader(token: string): Record<string, unknown> {
+  try {
+    return decodeProtectedHeader(token) as Record<string, unknown>;
+  } catch {
+    throw new AsapError("malformed_token", "the token header is not a JSON object");
+  }
+}
+
+function decodePayload(token: string): Record<string, unknown> {
+  try {
+    return decodeJwt(token) as Record<string, unknown>;
+  } catch {
+    throw new AsapError("malformed_token", "the token payload is not a JSON object");
+  }
+}
+
+async function lookUpKey(
+  repository: PublicKeyRepository,
+  kid: string,
+  alg: string,
+  context: { issuer: string; kid: string },
+): Promise<CryptoKey> {
+  try {
+    return await repository.getPublicKey(kid, alg);
+  } catch (error) {
+    if (isAsapError(error)) throw error.withContext(context);
+    throw new AsapError("key_repository_unavailable", "the key lookup failed", {
+      ...context,
+      cause: error,
+    });
+  }
+}
+
+async function verifySignature(
+  token: string,
+  key: CryptoKey,
+  alg: string,
+  context: { issuer: string; kid: string },
+): Promise<Record<string, unknown>> {
+  let payloadBytes: Uint8Array;
+  try {
+    ({ payload: payloadBytes } = await compactVerify(token, key, { algorithms: [alg] }));
+  } catch (error) {
+    throw signatureError(error, context);
+  }
+  try {
+    const payload: unknown = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(payloadBytes),
+    );
+    if (typeof payload === "object" && payload !== null && !Array.isArray(payload)) {
+      return payload as Record<string, unknown>;
+    }
+  } catch {
+    // Falls through to the refusal below.
+  }
+  throw new AsapError("malformed_token", "the token payload is not a JSON object", context);
+}
+
+function signatureError(error: unknown, context: { issuer: string; kid: string }): AsapError {
+  const options = { ...context, cause: error };
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return new AsapError("invalid_signature", "the token signature does not verify", options);
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+    return new AsapError("unsupported_algorithm", "the token algorithm is not allowed", options);
+  }
+  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JOSENotSupported) {
+    // Also unknown `crit` header extensions.
+    return new AsapError("malformed_token", "the token is not a JWS this service accepts", options);
+  }
+  if (error instanceof TypeError) {
+    // jose rejects keys that do not fit the algorithm (type, curve, RSA modulus < 2048).
+    return new AsapError("invalid_key", "the public key cannot verify this algorithm", options);
+  }
+  return new AsapError("invalid_signature", "the token signature does not verify", options);
+}
+
+async function rememberOnce(
+  guard: ReplayGuard,
+  issuer: string,
+  jti: string,
+  expiresAtSeconds: number,
+): Promise<void> {
+  try {
+    await guard.checkAndRemember(issuer, jti, expiresAtSeconds);
+  } catch (error) {
+    if (isAsapError(error)) throw error;
+    throw new AsapError("replay_store_unavailable", "the replay store failed", {
+      issuer,
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { isAsapError } from "../../../src/asap/errors.js";
+import { MemoryReplayGuard } from "../../../src/asap/replay/memory-replay-guard.js";
+
+const START = 1_800_000_000;
+
+function guardAt(options: { maxEntries?: number } = {}) {
+  let nowSeconds = START;
+  const guard = new MemoryReplayGuard({ ...options, clock: () => nowSeconds * 1000 });
+  return {
+    guard,
+    advance: (seconds: number) => {
+      nowSeconds += seconds;
+    },
+  };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return "accepted";
+  } catch (error) {
+    return isAsapError(error) ? error.code : `not an AsapError: ${String(error)}`;
+  }
+}
+
+describe("MemoryReplayGuard", () => {
+  it("accepts a jti the first time", async () => {
+    const { guard } = guardAt();
+    expect(await codeOf(guard.checkAndRemember("dev", "j1", START + 90))).toBe("accepted");
+  });
+
+  it("refuses the same jti from the same issuer as token_replayed", async () => {
+    const { guard } = guardAt();
+    await guard.checkAndRemember("dev", "j1", START + 90);
+    expect(await codeOf(guard.checkAndRemember("dev", "j1", START + 90))).toBe("token_replayed");
+  });
+
+  it("accepts the same jti from another issuer", async () => {
+    const { guard } = guardAt();
+    await guard.checkAndRemember("dev", "j1", START + 90);
+    expect(await codeOf(guard.checkAndRemember("other", "j1", START + 90))).toBe("accepted");
+  });
+
+  it("does not confuse issuer/jti pairs that concatenate alike", async () => {
+    const { guard } = guardAt();
+    await guard.checkAndRemember("ab", "c", START + 90);
+    expect(await codeOf(guard.checkAndRemember("a", "bc", START + 90))).toBe("accepted");
+  });
+
+  it("still refuses the replay at the expiry second", async () => {
+    const { guard, advance } = guardAt();
+    await guard.checkAndRemember("dev", "j1", START + 90);
+    advance(90);
+    expect(await codeOf(guard.checkAndRemember("dev", "j1", START + 90))).toBe("token_replayed");
+  });
+
+  it("forgets a jti once its expiry has passed", async () => {
+    const { guard, advance } = guardAt();
+    await guard.checkAndRemember("dev", "j1", START + 90);
+    advance(91);
+    await guard.checkAndRemember("dev", "other", START + 200);
+    expect(guard.size).toBe(1);
+  });
+
+  it("does not store a token that has already expired", async () => {
+    const { guard } = guardAt();
+    await guard.checkAndRemember("dev", "j1", START - 1);
+    expect(guard.size).toBe(0);
+  });
+
+  it("fails closed with replay_store_unavailable when full of unexpired jtis", async () => {
+    const { guard } = guardAt({ maxEntries: 3 });
+    for (const jti of ["a", "b", "c"]) await guard.checkAndRemember("dev", jti, START + 90);
+    const code = await codeOf(guard.checkAndRemember("dev", "d", START + 90));
+    const stillRemembered = await codeOf(guard.checkAndRemember("dev", "a", START + 90));
+    expect([code, stillRemembered]).toEqual(["replay_store_unavailable", "token_replayed"]);
+  });
+
+  it("accepts new tokens again once full entries expire", async () => {
+    const { guard, advance } = guardAt({ maxEntries: 3 });
+    for (const jti of ["a", "b", "c"]) await guard.checkAndRemember("dev", jti, START + 90);
+    advance(91);
+    expect(await codeOf(guard.checkAndRemember("dev", "d", START + 200))).toBe("accepted");
+  });
+
+  it("stays bounded under a flood of unique tokens", async () => {
+    const { guard, advance } = guardAt({ maxEntries: 1_000 });
+    const codes = new Map<string, number>();
+    for (let i = 0; i < 20_000; i++) {
+      const code = await codeOf(guard.checkAndRemember("flood", `jti-${i}`, START + i / 100 + 60));
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+      if (i % 100 === 0) advance(1);
+    }
+    expect([
+      guard.size <= 1_000,
+      codes.get("accepted") !== undefined,
+      codes.get("replay_store_unavailable") !== undefined,
+    ]).toEqual([true, true, true]);
+  });
+
+  it("refuses a non-positive maxEntries", () => {
+    expect(() => new MemoryReplayGuard({ maxEntries: 0 })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,48 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { httpsRequest } from "./https-client.js";
+
+const repoRoot = resolve(import.meta.dirname, "../..");
+// The child runs in a temporary directory, so the TypeScript loader is named by its absolute URL.
+const tsxLoader = pathToFileURL(join(repoRoot, "node_modules/tsx/dist/loader.mjs")).href;
+
+/** `src/main.ts` as a real child process in `cwd`, configured by `env` on top of the repo config. */
+export function spawnService(cwd: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--import", tsxLoader, join(repoRoot, "src/main.ts")], {
+    cwd,
+    env: {
+      PATH: process.env.PATH,
+      CONFIG_FILE: join(repoRoot, "config/api.json"),
+      MODEL_DIR: join(repoRoot, "models/sentiment-boe"),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Polls /readyz until it answers 200 (the model is loaded), or fails after `timeoutMs`. */
+export async function waitUntilReady(url: string, ca: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await httpsRequest(`${url}/readyz`, { ca })).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Sends SIGTERM and resolves with the exit code. */
+export async function stopService(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const [code] = (await exited) as [number | null];
+  return code;
+}
