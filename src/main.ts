@@ -2,6 +2,8 @@ import cluster from "node:cluster";
 import type { Logger } from "pino";
 import { ConfigError, loadConfig } from "./config/load.js";
 import type { AppConfig } from "./config/schema.js";
+import { clusterMetricsSource } from "./metrics/cluster-metrics.js";
+import { startMetricsServer } from "./metrics/metrics-server.js";
 import { superviseWorkers } from "./server/cluster.js";
 import { createLogger } from "./server/logger.js";
 import { prepareService, type RunningService, StartupError, startService } from "./server/start.js";
@@ -15,6 +17,14 @@ async function main(): Promise<void> {
   try {
     if (config.server.workers > 1 && cluster.isPrimary) {
       await prepareService(config, logger, options);
+      if (config.metrics.enabled) {
+        // The primary serves the sum of its workers' metrics.
+        await startMetricsServer({
+          host: config.metrics.host,
+          port: config.metrics.port,
+          registry: clusterMetricsSource(),
+        });
+      }
       superviseWorkers({
         workers: config.server.workers,
         logger,

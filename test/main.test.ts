@@ -20,6 +20,7 @@ function startMain(
       CONFIG_FILE: join(repo, "config/api.json"),
       HOST: "127.0.0.1",
       PORT: "0",
+      METRICS_PORT: "0",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

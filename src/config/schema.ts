@@ -119,7 +119,7 @@ export const configSchema = z.strictObject({
       batchMaxSize: integer(1, 4096).default(32),
       batchMaxDelayMs: integer(0, 1000).default(2),
       /** Texts waiting for a worker beyond which requests get 503 at once. */
-      maxQueuedTexts: integer(1, 1_000_000).default(2048),
+      maxQueuedTexts: integer(1, 1_000_000).default(4096),
       /** A request not scored within this time fails with 503. */
       deadlineMs: integer(1, 600_000).default(5000),
     })
@@ -158,6 +158,14 @@ export const configSchema = z.strictObject({
           }),
         )
         .default({}),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** Prometheus metrics on a separate plain-HTTP port, loopback-only by default. */
+      enabled: flag.default(true),
+      host: z.string().min(1).default("127.0.0.1"),
+      port: integer(0, 65535).default(9464),
     })
     .prefault({}),
   log: z
@@ -210,6 +218,9 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   RATE_LIMIT_RPS: ["rateLimit", "requestsPerSecond"],
   RATE_LIMIT_BURST: ["rateLimit", "burst"],
   RATE_LIMIT_STORE: ["rateLimit", "store"],
+  METRICS_ENABLED: ["metrics", "enabled"],
+  METRICS_HOST: ["metrics", "host"],
+  METRICS_PORT: ["metrics", "port"],
   LOG_LEVEL: ["log", "level"],
   LOG_FORMAT: ["log", "format"],
 };

@@ -2,13 +2,18 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import type { VerifiedAsapClaims } from "../asap/verify.js";
+import { httpMetrics } from "../metrics/http-metrics.js";
+import type { ServiceMetrics } from "../metrics/service-metrics.js";
 import type { AppEnv } from "./env.js";
 import { ApiError, type ErrorBody, toApiError } from "./errors.js";
 import { accessLog } from "./middleware/access-log.js";
 import { asapAuth } from "./middleware/asap-auth.js";
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit.js";
 import { requestId } from "./middleware/request-id.js";
+import { buildOpenApiDocument } from "./openapi.js";
+import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes, type ReadinessProbe } from "./routes/health.js";
+import { inferenceProtocolRoutes } from "./routes/inference-protocol.js";
 import { modelRoutes } from "./routes/models.js";
 import {
   type ScoredTextListener,
@@ -28,12 +33,16 @@ export interface AppDependencies {
   readonly onScored?: ScoredTextListener;
   /** Per-issuer rate limits; absent means unlimited. */
   readonly rateLimit?: RateLimitOptions | undefined;
+  readonly metrics?: ServiceMetrics | undefined;
+  /** Name and version reported by the inference protocol's server metadata. */
+  readonly server: { readonly name: string; readonly version: string };
 }
 
 /** Builds the HTTP app from its dependencies; nothing here reads config or globals. */
 export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestId());
+  if (deps.metrics) app.use("*", httpMetrics(deps.metrics));
   app.use("*", accessLog(deps.logger));
 
   app.route("/", healthRoutes(deps.readiness));
@@ -58,6 +67,31 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   v1.route("/", sentimentRoutes(deps.scorer, deps.limits, deps.onScored));
   v1.route("/", modelRoutes(deps.scorer));
   app.route("/v1", v1);
+
+  app.route(
+    "/",
+    inferenceProtocolRoutes(deps.scorer, {
+      auth: asapAuth({ verify: deps.verifyToken }),
+      rateLimit: deps.rateLimit ? rateLimit(deps.rateLimit) : undefined,
+      limits: deps.limits,
+      isReady: () => deps.readiness().ready,
+      server: deps.server,
+      onScored: deps.onScored,
+      onInternalError: (err, request_id) =>
+        deps.logger.error({ err, request_id }, "unhandled error"),
+    }),
+  );
+
+  app.route(
+    "/",
+    docsRoutes(
+      buildOpenApiDocument({
+        limits: deps.limits,
+        rateLimited: deps.rateLimit !== undefined,
+        version: deps.server.version,
+      }),
+    ),
+  );
 
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)),

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
@@ -7,12 +8,22 @@ import { RedisReplayGuard } from "../asap/replay/redis-replay-guard.js";
 import { verifyAsapToken } from "../asap/verify.js";
 import { type AppConfig, DEFAULT_KEY_REPOSITORY } from "../config/schema.js";
 import { createApp } from "../http/app.js";
+import { shareWorkerMetrics } from "../metrics/cluster-metrics.js";
+import {
+  MetricsServerError,
+  type RunningMetricsServer,
+  startMetricsServer,
+} from "../metrics/metrics-server.js";
+import { ObservedKeyRepository } from "../metrics/observed-key-repository.js";
+import { ObservedReplayGuard } from "../metrics/observed-replay-guard.js";
+import { ServiceMetrics } from "../metrics/service-metrics.js";
 import { createPredictionStore, PredictionLog, predictionRecordOf } from "../predictions/index.js";
 import { MemoryRateLimiter, type RateLimiter } from "../rate-limit/rate-limiter.js";
 import { RedisRateLimiter } from "../rate-limit/redis-rate-limiter.js";
 import type { BucketPolicy } from "../rate-limit/token-bucket.js";
 import type { ServedModel } from "../serving/inference-worker-pool.js";
 import { ServingEngine } from "../serving/serving-engine.js";
+import { SERVICE_VERSION } from "../version.js";
 import { ensureDevKeyPair } from "./dev-keys.js";
 import { type ListeningServer, listenHttps } from "./https-server.js";
 import { productionProblems } from "./production-guard.js";
@@ -20,6 +31,8 @@ import { loadTlsCredentials, type TlsCredentials } from "./tls.js";
 
 export interface RunningService {
   readonly port: number;
+  /** Where this process serves /metrics (none in a cluster worker: the primary serves them). */
+  readonly metricsPort: number | undefined;
   /** Resolves once the model is loaded and warmed up in every inference worker. */
   readonly modelReady: Promise<ServedModel>;
   /** Loads the model in `dir` beside the current one and switches to it without dropping requests. */
@@ -105,8 +118,14 @@ export async function startService(
   const cwd = options.cwd ?? process.cwd();
   const tls = await prepareService(config, logger, options);
 
-  const keyRepository = createKeyRepository(config.asap.publicKeyRepository, { baseDir: cwd });
-  const replayGuard = createReplayGuard(config, logger);
+  const metrics = new ServiceMetrics({ allowedIssuers: config.asap.validIssuers });
+  const keyRepository = new ObservedKeyRepository(
+    createKeyRepository(config.asap.publicKeyRepository, { baseDir: cwd }),
+    (result) => metrics.recordKeyLookup(result),
+  );
+  const replayStore = createReplayGuard(config, logger);
+  const replayGuard =
+    replayStore && new ObservedReplayGuard(replayStore, () => metrics.recordReplayStoreError());
   const verifyOptions = {
     keyRepository,
     replayGuard,
@@ -124,7 +143,9 @@ export async function startService(
     maxDelayMs: config.inference.batchMaxDelayMs,
     maxQueuedTexts: Math.max(config.inference.maxQueuedTexts, config.model.maxBatchTexts),
     deadlineMs: config.inference.deadlineMs,
+    onBatch: (batch) => metrics.observeBatch(batch),
   });
+  metrics.watchServing(engine);
   const modelReady = engine.ready.then((model) => {
     logger.info(
       {
@@ -150,6 +171,7 @@ export async function startService(
       })
     : null;
   const logText = config.predictions.logText;
+  if (predictionLog) metrics.watchPredictionLog(predictionLog);
   let accepting = true;
   const app = createApp({
     logger,
@@ -165,6 +187,8 @@ export async function startService(
       };
     },
     scorer: engine,
+    metrics,
+    server: { name: "sentiment-api", version: SERVICE_VERSION },
     onScored: predictionLog
       ? (event) =>
           predictionLog.record(
@@ -192,6 +216,7 @@ export async function startService(
     },
   });
 
+  const metricsServer = await startServiceMetricsServer(config, metrics);
   const listening: ListeningServer = await listenHttps(
     app,
     tls,
@@ -207,6 +232,7 @@ export async function startService(
 
   return {
     port: listening.port,
+    metricsPort: metricsServer?.port,
     modelReady,
     reloadModel: (dir) => engine.reload(resolve(cwd, dir)),
     async stop() {
@@ -215,7 +241,8 @@ export async function startService(
       await engine.close(config.server.shutdownTimeoutMs);
       await rateLimiter?.close();
       await predictionLog?.close({ timeoutMs: config.server.shutdownTimeoutMs });
-      if (replayGuard instanceof RedisReplayGuard) await replayGuard.close();
+      if (replayStore instanceof RedisReplayGuard) await replayStore.close();
+      await metricsServer?.close();
     },
   };
 }
@@ -282,4 +309,29 @@ function createRateLimiter(config: AppConfig, logger: Logger): RateLimiter | nul
       );
     },
   });
+}
+
+/**
+ * A single process serves its own /metrics; a cluster worker hands its registry to the primary,
+ * which serves the sum (so a scrape never lands on one random worker).
+ */
+async function startServiceMetricsServer(
+  config: AppConfig,
+  metrics: ServiceMetrics,
+): Promise<RunningMetricsServer | undefined> {
+  if (!config.metrics.enabled) return undefined;
+  if (cluster.isWorker) {
+    shareWorkerMetrics(metrics.registry);
+    return undefined;
+  }
+  try {
+    return await startMetricsServer({
+      host: config.metrics.host,
+      port: config.metrics.port,
+      registry: metrics.registry,
+    });
+  } catch (error) {
+    if (error instanceof MetricsServerError) throw new StartupError(error.message);
+    throw error;
+  }
 }

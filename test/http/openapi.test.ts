@@ -4,7 +4,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ASAP_SCHEME_NAME,
+  ASAP_SECURITY,
+  asapErrorSpecs,
   buildOpenApiDocument,
+  errorResponses,
   type OpenApiDocument,
   type OpenApiObject,
 } from "../../src/http/openapi.js";
@@ -13,6 +16,7 @@ import {
   type RequestLimits,
   requestSchemas,
 } from "../../src/http/schemas.js";
+import type { HttpsResponse } from "../support/https-client.js";
 import { startTestService, type TestService } from "../support/service.js";
 
 const ROUTES = [
@@ -61,9 +65,14 @@ const jsonSchemaOf = (...where: [string, string, string]) => [
 describe("buildOpenApiDocument", () => {
   const doc = buildOpenApiDocument();
 
-  it("is a valid OpenAPI 3.1 document", async () => {
+  it.each([
+    ["by default", {}],
+    ["with rate limits", { rateLimited: true }],
+  ])("is a valid OpenAPI 3.1 document %s", async (_name, options) => {
     const validator = new Validator();
-    const result = await validator.validate(structuredClone(doc) as Record<string, unknown>);
+    const result = await validator.validate(
+      structuredClone(buildOpenApiDocument(options)) as unknown as Record<string, unknown>,
+    );
     expect(result.errors).toBeUndefined();
     expect(result.valid).toBe(true);
     expect(validator.version).toBe("3.1");
@@ -237,27 +246,72 @@ describe("buildOpenApiDocument", () => {
     expect(extended.paths["/v1/sentiment"]).toBeDefined();
   });
 
+  it("describes extra protected routes with the ASAP refusals in their own error body", async () => {
+    const protocolError = (codes: readonly string[]) => ({
+      type: "object",
+      properties: { error: { type: "string" }, code: { enum: [...codes] } },
+      required: ["error"],
+    });
+    const extended = buildOpenApiDocument({
+      extraPaths: {
+        "/v2/models/sentiment/infer": {
+          post: {
+            security: ASAP_SECURITY,
+            responses: {
+              "200": { description: "inferred" },
+              ...errorResponses(asapErrorSpecs({ rateLimited: true }), protocolError),
+            },
+          },
+        },
+      },
+    });
+    const result = await new Validator().validate(
+      structuredClone(extended) as unknown as Record<string, unknown>,
+    );
+    expect(result.errors).toBeUndefined();
+    const validate = schemaValidator(extended);
+    const unauthorized = validate(...jsonSchemaOf("post", "/v2/models/sentiment/infer", "401"));
+    expect(unauthorized({ error: "no token", code: "missing_token" }).valid).toBe(true);
+    expect(unauthorized({ error: "no token", code: "rate_limited" }).valid).toBe(false);
+    expect(operation(extended, "post", "/v2/models/sentiment/infer").responses).toHaveProperty(
+      "429",
+    );
+  });
+
   it("refuses an extra path that is already described", () => {
     expect(() =>
       buildOpenApiDocument({ extraPaths: { "/v1/sentiment": { get: { responses: {} } } } }),
     ).toThrow(/already described/);
   });
 
+  it("describes 429 and the RateLimit headers on every /v1 operation when rate limits are on", () => {
+    const limited = buildOpenApiDocument({ rateLimited: true });
+    for (const [method, path] of AUTHENTICATED) {
+      const { responses } = operation(limited, method, path);
+      expect(errorCodes(limited, method, path, "429")).toEqual(["rate_limited"]);
+      expect(Object.keys(responses["429"]?.headers as object)).toEqual(
+        expect.arrayContaining(["Retry-After", "RateLimit-Limit", "RateLimit-Reset"]),
+      );
+      expect(responses["200"]?.headers).toHaveProperty("RateLimit-Remaining");
+    }
+    expect(operation(limited, "get", "/healthz").responses["429"]).toBeUndefined();
+  });
+
+  it("describes no 429 when rate limits are off", () => {
+    for (const [method, path] of ROUTES) {
+      expect(operation(doc, method, path).responses["429"]).toBeUndefined();
+    }
+  });
+
   it("adds extra errors to every authenticated operation", () => {
     const extended = buildOpenApiDocument({
       extraAuthenticatedErrors: [
-        {
-          status: 429,
-          description: "Too many requests.",
-          codes: { rate_limited: "The issuer's budget is spent." },
-          headers: ["Retry-After"],
-        },
+        { status: 402, description: "Pay first.", codes: { payment_required: "No credit." } },
       ],
     });
     for (const [method, path] of AUTHENTICATED) {
-      expect(errorCodes(extended, method, path, "429")).toEqual(["rate_limited"]);
+      expect(errorCodes(extended, method, path, "402")).toEqual(["payment_required"]);
     }
-    expect(operation(extended, "get", "/healthz").responses["429"]).toBeUndefined();
   });
 });
 
@@ -273,31 +327,40 @@ function errorCodes(doc: OpenApiDocument, method: string, path: string, status: 
 
 describe("the running service", () => {
   let svc: TestService;
-  const doc = buildOpenApiDocument();
+  // The test service runs with the default configuration: rate limits on.
+  const doc = buildOpenApiDocument({ rateLimited: true });
   const validate = schemaValidator(doc);
 
   beforeAll(async () => {
-    svc = await startTestService({ server: { bodyLimitBytes: 4096 } });
+    svc = await startTestService({
+      server: { bodyLimitBytes: 4096 },
+      rateLimit: { issuers: { "bursty-client": { requestsPerSecond: 1, burst: 1 } } },
+    });
   });
   afterAll(async () => {
     await svc?.service.stop();
   });
 
-  /** Sends a request and checks the answer against the document's schema for its status. */
-  async function conforms(
-    method: "get" | "post",
-    path: string,
-    request: { url?: string; token?: boolean; body?: string; contentType?: string },
-  ) {
+  interface Call {
+    url?: string;
+    token?: boolean;
+    body?: string;
+    contentType?: string;
+  }
+
+  async function send(method: "get" | "post", path: string, call: Call) {
     const headers: Record<string, string> = {};
-    if (request.token !== false) headers.Authorization = `Bearer ${await svc.token()}`;
-    if (request.body !== undefined)
-      headers["Content-Type"] = request.contentType ?? "application/json";
-    const res = await svc.request(request.url ?? path, {
+    if (call.token !== false) headers.Authorization = `Bearer ${await svc.token()}`;
+    if (call.body !== undefined) headers["Content-Type"] = call.contentType ?? "application/json";
+    return svc.request(call.url ?? path, {
       method: method.toUpperCase(),
       headers,
-      ...(request.body === undefined ? {} : { body: request.body }),
+      ...(call.body === undefined ? {} : { body: call.body }),
     });
+  }
+
+  /** Checks an answer against the document: status described, body schema, headers present. */
+  function expectDescribed(method: string, path: string, res: HttpsResponse) {
     const status = String(res.status);
     const described = operation(doc, method, path).responses[status] as
       | { headers?: Record<string, unknown> }
@@ -308,6 +371,11 @@ describe("the running service", () => {
     for (const header of Object.keys(described?.headers ?? {})) {
       expect(res.headers[header.toLowerCase()], `${status} ${header}`).toBeDefined();
     }
+  }
+
+  async function conforms(method: "get" | "post", path: string, call: Call) {
+    const res = await send(method, path, call);
+    expectDescribed(method, path, res);
     return res;
   }
 
@@ -356,5 +424,20 @@ describe("the running service", () => {
   it("describes the refusal of an unknown model", async () => {
     const res = await conforms("get", "/v1/models/{name}", { url: "/v1/models/no-such-model" });
     expect(res.status).toBe(404);
+  });
+
+  it("describes the refusal of an issuer over its rate limit", async () => {
+    // Ten requests at once against a bucket of one: at least nine are refused. Tokens are minted
+    // first (one by one: the test service creates an issuer's key on first use).
+    const tokens: string[] = [];
+    for (let i = 0; i < 10; i++) tokens.push(await svc.token("bursty-client"));
+    const answers = await Promise.all(
+      tokens.map((token) =>
+        svc.request("/v1/whoami", { headers: { Authorization: `Bearer ${token}` } }),
+      ),
+    );
+    const refused = answers.filter((res) => res.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const res of answers) expectDescribed("get", "/v1/whoami", res);
   });
 });

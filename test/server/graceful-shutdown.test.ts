@@ -59,7 +59,7 @@ describe("SIGTERM under load", () => {
         onSent: () => markSent(),
       });
     };
-    // 10 x 200 texts stays within the default queue bound (2048 texts) so none is refused as overloaded.
+    // 10 x 200 texts stays within the default queue bound (4096 texts) so none is refused as overloaded.
     const inFlight = Array.from({ length: 10 }, () => send());
     // Signal once every request is on the wire, while most are still queued for the model.
     await new Promise((r) => setImmediate(r));

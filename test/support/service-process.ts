@@ -18,6 +18,7 @@ export function spawnService(cwd: string, env: Record<string, string>): ChildPro
       MODEL_DIR: join(repoRoot, "models/sentiment-boe"),
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
+      METRICS_PORT: "0",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -33,18 +33,21 @@ export async function startTestService(
   options: { logLines?: string[] } = {},
 ): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), "sentiment-api-"));
-  const privateKeys = new Map<string, { kid: string; pem: string }>();
-  const keyFor = async (issuer: string) => {
+  // One creation per issuer, even when tokens for a new issuer are asked for concurrently.
+  const privateKeys = new Map<string, Promise<{ kid: string; pem: string }>>();
+  const keyFor = (issuer: string) => {
     let key = privateKeys.get(issuer);
     if (!key) {
-      const created = await createKeyPair({
+      key = createKeyPair({
         issuer,
         name: "test",
         alg: "ES256",
         privateDir: join(dir, "keys/private"),
         publicDir: join(dir, "keys/public"),
-      });
-      key = { kid: created.kid, pem: readFileSync(created.privateKeyPath, "utf8") };
+      }).then((created) => ({
+        kid: created.kid,
+        pem: readFileSync(created.privateKeyPath, "utf8"),
+      }));
       privateKeys.set(issuer, key);
     }
     return key;
@@ -56,6 +59,8 @@ export async function startTestService(
       server: { host: "127.0.0.1", port: 0, ...config.server },
       model: { dir: SHIPPED_MODEL_DIR, ...config.model },
       inference: { workers: 1, ...config.inference },
+      // Tests run in parallel: each service takes a free metrics port.
+      metrics: { port: 0, ...config.metrics },
     },
     {},
   );

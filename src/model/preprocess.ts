@@ -1,0 +1,188 @@
+import { z } from "zod";
+
+/**
+ * Text preprocessing shared by training and serving. Every switch is recorded in the model's
+ * metadata.json, and the serving side rebuilds the exact same pipeline from it.
+ */
+export const PreprocessSettingsSchema = z.object({
+  /** Decode HTML entities (`&amp;`, `&quot;`, `&#39;`...): Sentiment140 keeps them encoded. */
+  decodeHtmlEntities: z.boolean(),
+  /** URLs: removed (as the notebook did) or replaced by one placeholder token. */
+  urls: z.enum(["drop", "token"]),
+  /** @mentions: removed (as the notebook did) or replaced by one placeholder token. */
+  mentions: z.enum(["drop", "token"]),
+  /** Collapse a character repeated 3+ times to two ("soooo" -> "soo"). */
+  collapseElongations: z.boolean(),
+  /** Keep emoticons such as `:)` `:(` `<3` and emoji as tokens. */
+  keepEmoticons: z.boolean(),
+  /** Keep `!` and `?` as tokens (runs collapse to one). */
+  keepExclamationQuestion: z.boolean(),
+  /** Remove English stop words (negations are never removed). */
+  removeStopWords: z.boolean(),
+  /** Prefix the words that follow a negation with `not_`, up to punctuation or `negationScope` words. */
+  markNegationScope: z.boolean(),
+  negationScope: z.number().int().min(1).max(20),
+  /** Add adjacent word pairs ("not good") as extra features. */
+  bigrams: z.boolean(),
+  /** Fixed sequence length fed to the network. */
+  sequenceLength: z.number().int().min(1).max(1000),
+  /**
+   * How a sequence shorter than `sequenceLength` is filled: "repeat" cycles its ids so the
+   * network's average over all positions approximates the mean over the tweet's features;
+   * "zero" pads with id 0 (a zero embedding row) so the average is sum / sequenceLength.
+   */
+  padding: z.enum(["repeat", "zero"]),
+});
+export type PreprocessSettings = z.infer<typeof PreprocessSettingsSchema>;
+
+export const DEFAULT_PREPROCESS_SETTINGS: PreprocessSettings = {
+  decodeHtmlEntities: true,
+  urls: "drop",
+  mentions: "drop",
+  collapseElongations: true,
+  keepEmoticons: true,
+  keepExclamationQuestion: true,
+  removeStopWords: false,
+  markNegationScope: false,
+  negationScope: 3,
+  bigrams: true,
+  sequenceLength: 64,
+  padding: "repeat",
+};
+
+export const URL_TOKEN = "<url>";
+export const MENTION_TOKEN = "<user>";
+
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  amp: "&",
+  quot: '"',
+  apos: "'",
+  lt: "<",
+  gt: ">",
+  nbsp: " ",
+};
+
+/** Decodes the HTML entities found in tweets (named basics plus numeric ones). */
+export function decodeHtmlEntities(text: string): string {
+  // Twice: some tweets are double-encoded ("&amp;quot;").
+  let out = text;
+  for (let pass = 0; pass < 2; pass++) {
+    const next = out.replace(
+      /&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,6});/gi,
+      (whole, body: string) => {
+        if (body[0] === "#") {
+          const code =
+            body[1] === "x" || body[1] === "X"
+              ? Number.parseInt(body.slice(2), 16)
+              : Number.parseInt(body.slice(1), 10);
+          // Out-of-range or surrogate code points stay as written.
+          if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return whole;
+          return String.fromCodePoint(code);
+        }
+        return NAMED_ENTITIES[body.toLowerCase()] ?? whole;
+      },
+    );
+    if (next === out) break;
+    out = next;
+  }
+  return out;
+}
+
+const NEGATION_WORDS = new Set([
+  "not",
+  "no",
+  "never",
+  "nothing",
+  "nobody",
+  "none",
+  "nowhere",
+  "neither",
+  "nor",
+  "cannot",
+  "without",
+]);
+
+/** A word is a negation if it is in the list or is a contraction ending in n't ("dont", "isnt"). */
+export function isNegation(word: string): boolean {
+  if (NEGATION_WORDS.has(word)) return true;
+  return /^(?:do|does|did|is|are|was|were|have|has|had|ca|can|could|would|should|wo|won|must|ai|need|might)nt$/.test(
+    word,
+  );
+}
+
+// The usual English stop-word list minus negations and sentiment-bearing words.
+const STOP_WORDS = new Set(
+  (
+    "a an the and or but if while of at by for with about against between into through during before after above below " +
+    "to from up down in out on off over under again further then once here there when where why how all any both each " +
+    "few more most other some such only own same so than too very s t can will just should now i me my myself we our " +
+    "ours ourselves you your yours yourself yourselves he him his himself she her hers herself it its itself they them " +
+    "their theirs themselves what which who whom this that these those am is are was were be been being have has had " +
+    "having do does did doing im ive id ill youre its thats"
+  ).split(" "),
+);
+
+const URL_PATTERN = /(?:https?:\/\/|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|ly|co|io)(?:\/\S*)?/giu;
+const MENTION_PATTERN = /(?<![\p{L}\p{N}_])@[\p{L}\p{N}_]+/gu;
+// Emoticons must stand alone: "10:30" and "xp" inside words are not faces.
+const EMOTICON_SOURCE =
+  "(?<![\\p{L}\\p{N}])(?:[:;=][-o'^]?[)\\](\\[dp/\\\\|@3*]|[)\\](\\[][-o'^]?[:;=]|<3+|\\^_*\\^|:'\\()(?![\\p{L}\\p{N}])";
+// Tokens: placeholders, emoticons, words (letters, digits, combining marks), emoji, ! and ?.
+const TOKEN_PATTERN = new RegExp(
+  `(<url>|<user>)|(${EMOTICON_SOURCE})|([\\p{L}\\p{N}\\p{M}_]+)|(\\p{Extended_Pictographic})|([!?]+)|([.,;:]+)`,
+  "gu",
+);
+
+/** Lower-cases and normalises one text and splits it into word-level tokens. */
+export function tokenize(text: string, settings: PreprocessSettings): string[] {
+  let s = text.normalize("NFKC");
+  if (settings.decodeHtmlEntities) s = decodeHtmlEntities(s);
+  s = s.toLowerCase();
+  s = s.replace(URL_PATTERN, settings.urls === "token" ? ` ${URL_TOKEN} ` : " ");
+  s = s.replace(MENTION_PATTERN, settings.mentions === "token" ? ` ${MENTION_TOKEN} ` : " ");
+  if (settings.collapseElongations) s = s.replace(/(.)\1{2,}/gsu, "$1$1");
+  // "don't" -> "dont": the apostrophe belongs to the word (curly apostrophes too).
+  s = s.replace(/(?<=[\p{L}])['’](?=[\p{L}])/gu, "");
+
+  const tokens: string[] = [];
+  let negationLeft = 0;
+  for (const m of s.matchAll(TOKEN_PATTERN)) {
+    const [, placeholder, emoticon, word, emoji, exclaim, punctuation] = m;
+    if (punctuation !== undefined || exclaim !== undefined) negationLeft = 0;
+    if (placeholder !== undefined) {
+      tokens.push(placeholder);
+    } else if (emoticon !== undefined) {
+      if (settings.keepEmoticons) tokens.push(emoticon);
+    } else if (emoji !== undefined) {
+      if (settings.keepEmoticons) tokens.push(emoji);
+    } else if (exclaim !== undefined) {
+      if (settings.keepExclamationQuestion) {
+        if (exclaim.includes("!")) tokens.push("!");
+        if (exclaim.includes("?")) tokens.push("?");
+      }
+    } else if (word !== undefined) {
+      if (isNegation(word)) {
+        tokens.push(word);
+        negationLeft = settings.negationScope;
+        continue;
+      }
+      if (settings.removeStopWords && STOP_WORDS.has(word)) continue;
+      if (settings.markNegationScope && negationLeft > 0) {
+        tokens.push(`not_${word}`);
+        negationLeft--;
+      } else {
+        tokens.push(word);
+      }
+    }
+  }
+  return tokens;
+}
+
+/** The features of a text: its tokens, then (if enabled) its adjacent token pairs. */
+export function extractFeatures(text: string, settings: PreprocessSettings): string[] {
+  const tokens = tokenize(text, settings);
+  if (!settings.bigrams) return tokens;
+  const features = tokens.slice();
+  for (let i = 0; i + 1 < tokens.length; i++) features.push(`${tokens[i]} ${tokens[i + 1]}`);
+  return features;
+}

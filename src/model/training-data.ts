@@ -1,0 +1,128 @@
+import { mulberry32 } from "./bag-of-embeddings.js";
+import type { GoldLabel } from "./labelled-data.js";
+import { DataFileError, parseCsvRecords, readMaybeGzip, sha256Hex } from "./labelled-data.js";
+
+/** A training example: target is P(positive) (0, 1, or 0.5 for neutral), weight scales its loss. */
+export interface TrainingExample {
+  text: string;
+  target: number;
+  weight: number;
+  /** Where the row came from, for the metadata and for splitting. */
+  origin: string;
+  /** Sentiment140 rows: the repository the row was read from. */
+  source?: string;
+  /** Sentiment140 rows with metadata: month of the tweet ("Apr", "May", "Jun"). */
+  month?: string;
+}
+
+/**
+ * Sentiment140 repositories whose files were uniform random samples of the 1.6M corpus
+ * (dates and ids spread over the whole file, about half of each class). Everything else in
+ * train_partial is a head/tail slice with topic and date shortcuts.
+ */
+export const UNIFORM_SENTIMENT140_SOURCES: readonly string[] = [
+  "sampage10/TwitterSentimentAnalysis",
+  "Hayredin950/twitter-sentiment-analyzer",
+  "lyadav44/Pyspark_kafka_tableau-SentimentAnalysis",
+];
+
+export interface Sentiment140Rows {
+  sha256: string;
+  uniform: TrainingExample[];
+  biased: TrainingExample[];
+}
+
+/** Reads train_partial_meta.csv(.gz) (polarity 0/4, text, source_repo) split by sampling origin. */
+export async function readSentiment140Partial(path: string): Promise<Sentiment140Rows> {
+  const { stored, content } = await readMaybeGzip(path);
+  const records = parseCsvRecords(content.toString("utf8"), path);
+  const uniform: TrainingExample[] = [];
+  const biased: TrainingExample[] = [];
+  for (const r of records) {
+    const target = r.polarity === "4" ? 1 : r.polarity === "0" ? 0 : undefined;
+    if (target === undefined || r.text === undefined || r.source_repo === undefined) {
+      throw new DataFileError(
+        "data_file_invalid",
+        `${path}: needs polarity (0/4), text, source_repo`,
+      );
+    }
+    const isUniform = UNIFORM_SENTIMENT140_SOURCES.includes(r.source_repo);
+    const month = r.date?.slice(4, 7);
+    const example: TrainingExample = {
+      text: r.text,
+      target,
+      weight: 1,
+      origin: isUniform ? "s140_uniform" : "s140_biased",
+      source: r.source_repo,
+      ...(month ? { month } : {}),
+    };
+    (isUniform ? uniform : biased).push(example);
+  }
+  return { sha256: sha256Hex(stored), uniform, biased };
+}
+
+export function targetOf(label: GoldLabel): number {
+  return label === "positive" ? 1 : label === "negative" ? 0 : 0.5;
+}
+
+/** Seeded shuffle (Fisher-Yates) returning a new array. */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const random = mulberry32(seed);
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = out[i] as T;
+    out[i] = out[j] as T;
+    out[j] = t;
+  }
+  return out;
+}
+
+/** Splits off `size` examples chosen by a seeded shuffle; returns [held out, rest]. */
+export function holdOut<T>(items: readonly T[], size: number, seed: number): [T[], T[]] {
+  const s = shuffled(items, seed);
+  return [s.slice(0, size), s.slice(size)];
+}
+
+/**
+ * Drops training examples whose normalised text (via `key`) also occurs in the validation
+ * set, so near-duplicates cannot leak labels across the split.
+ */
+export function withoutLeaks(
+  train: readonly TrainingExample[],
+  validation: readonly TrainingExample[],
+  key: (text: string) => string,
+): TrainingExample[] {
+  const held = new Set(validation.map((e) => key(e.text)));
+  return train.filter((e) => !held.has(key(e.text)));
+}
+
+/**
+ * Importance weights that give the examples of `biased` the (label, month) distribution of
+ * `reference`, so the month a tweet was written carries no label information. Rows without a
+ * month keep their weight times `undatedWeight`.
+ */
+export function balanceMonths(
+  biased: readonly TrainingExample[],
+  reference: readonly TrainingExample[],
+  undatedWeight: number,
+): TrainingExample[] {
+  const key = (e: TrainingExample) => `${e.target}|${e.month}`;
+  const share = (rows: readonly TrainingExample[]) => {
+    const counts = new Map<string, number>();
+    const perLabel = new Map<number, number>();
+    for (const e of rows) {
+      if (e.month === undefined) continue;
+      counts.set(key(e), (counts.get(key(e)) ?? 0) + 1);
+      perLabel.set(e.target, (perLabel.get(e.target) ?? 0) + 1);
+    }
+    return (e: TrainingExample) => (counts.get(key(e)) ?? 0) / (perLabel.get(e.target) ?? 1);
+  };
+  const referenceShare = share(reference);
+  const biasedShare = share(biased);
+  return biased.map((e) => {
+    if (e.month === undefined) return { ...e, weight: e.weight * undatedWeight };
+    const ratio = referenceShare(e) / Math.max(1e-9, biasedShare(e));
+    return { ...e, weight: e.weight * ratio };
+  });
+}
