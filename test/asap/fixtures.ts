@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CompactSign } from "jose";
+import { isAsapError } from "../../src/asap/errors.js";
 import { FileKeyRepository } from "../../src/asap/keys/file-repository.js";
 
 /** A fixed "now" so time rules can be tested at exact boundaries. */
@@ -123,4 +124,14 @@ export function signRs256WithHeader(
   const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
   const signature = createSign("sha256").update(input).sign(key.privateKey).toString("base64url");
   return `${input}.${signature}`;
+}
+
+/** The AsapError code a promise rejects with, "accepted" when it resolves. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return "accepted";
+  } catch (error) {
+    return isAsapError(error) ? error.code : `not an AsapError: ${String(error)}`;
+  }
 }

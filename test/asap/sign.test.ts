@@ -1,6 +1,5 @@
 import { generateKeyPairSync, webcrypto } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isAsapError } from "../../src/asap/errors.js";
 import type { PublicKeyRepository } from "../../src/asap/keys/repository.js";
 import { MemoryReplayGuard } from "../../src/asap/replay/memory-replay-guard.js";
 import {
@@ -13,6 +12,7 @@ import {
 import { verifyAsapToken } from "../../src/asap/verify.js";
 import {
   AUDIENCE,
+  codeOf,
   fixedClock,
   makeKey,
   makeKeyRepository,
@@ -60,15 +60,6 @@ function decode(token: string) {
     header: JSON.parse(Buffer.from(header ?? "", "base64url").toString()),
     payload: JSON.parse(Buffer.from(payload ?? "", "base64url").toString()),
   };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "accepted";
-  } catch (error) {
-    return isAsapError(error) ? error.code : `not an AsapError: ${String(error)}`;
-  }
 }
 
 describe("signAsapToken", () => {

@@ -18,7 +18,12 @@ import type { Prediction } from "../../model/inference.js";
 import type { AppEnv } from "../env.js";
 import { ApiError, toApiError } from "../errors.js";
 import { type RequestLimits, textSchema } from "../schemas.js";
-import type { ScoredTextListener, SentimentScorer, ServedModelInfo } from "./sentiment.js";
+import {
+  reportScoredTexts,
+  type ScoredTextListener,
+  type SentimentScorer,
+  type ServedModelInfo,
+} from "./sentiment.js";
 
 export const TEXT_INPUT = "text";
 export const OUTPUT_NAMES = ["score", "label"] as const;
@@ -275,20 +280,7 @@ export function inferenceProtocolRoutes(
       // A reload switched versions while this request was queued.
       throw versionNotFound(version, model.metadata.version);
     }
-    const latencyMs = performance.now() - started;
-    texts.forEach((text, index) => {
-      const prediction = predictions[index];
-      if (prediction === undefined) return;
-      onScored({
-        requestId: c.var.requestId,
-        issuer: c.var.asap.iss,
-        subject: c.var.asap.sub,
-        text,
-        prediction,
-        model,
-        latencyMs,
-      });
-    });
+    reportScoredTexts(onScored, c.var, texts, predictions, model, started);
     const body: InferenceResponse = {
       model_name: modelName,
       model_version: model.metadata.version,

@@ -34,6 +34,31 @@ export type ScoredTextListener = (event: {
   latencyMs: number;
 }) => void;
 
+/** Tells the listener about each scored text of a request (after the answer is computed). */
+export function reportScoredTexts(
+  onScored: ScoredTextListener,
+  vars: AppEnv["Variables"],
+  texts: readonly string[],
+  predictions: readonly Prediction[],
+  model: ServedModelInfo,
+  started: number,
+): void {
+  const latencyMs = performance.now() - started;
+  texts.forEach((text, index) => {
+    const prediction = predictions[index];
+    if (prediction === undefined) return;
+    onScored({
+      requestId: vars.requestId,
+      issuer: vars.asap.iss,
+      subject: vars.asap.sub,
+      text,
+      prediction,
+      model,
+      latencyMs,
+    });
+  });
+}
+
 const seconds = (since: number) => Math.round(performance.now() - since) / 1000;
 
 /** POST /sentiment and POST /sentiment/batch. */
@@ -43,36 +68,13 @@ export function sentimentRoutes(
   onScored: ScoredTextListener = () => {},
 ): Hono<AppEnv> {
   const schemas = requestSchemas(limits);
-  const report = (
-    c: { var: AppEnv["Variables"] },
-    texts: string[],
-    predictions: Prediction[],
-    model: ServedModelInfo,
-    started: number,
-  ) => {
-    const latencyMs = performance.now() - started;
-    texts.forEach((text, index) => {
-      const prediction = predictions[index];
-      if (prediction === undefined) return;
-      onScored({
-        requestId: c.var.requestId,
-        issuer: c.var.asap.iss,
-        subject: c.var.asap.sub,
-        text,
-        prediction,
-        model,
-        latencyMs,
-      });
-    });
-  };
-
   return new Hono<AppEnv>()
     .post("/sentiment", async (c) => {
       const started = performance.now();
       const { text } = await readJsonBody(c, schemas.sentiment);
       const { predictions, model } = await scorer.score([text]);
       const [prediction] = predictions as [Prediction];
-      report(c, [text], predictions, model, started);
+      reportScoredTexts(onScored, c.var, [text], predictions, model, started);
       const body: SentimentResponse = {
         label: prediction.label,
         score: prediction.score,
@@ -85,7 +87,7 @@ export function sentimentRoutes(
       const started = performance.now();
       const { texts } = await readJsonBody(c, schemas.batch);
       const { predictions, model } = await scorer.score(texts);
-      report(c, texts, predictions, model, started);
+      reportScoredTexts(onScored, c.var, texts, predictions, model, started);
       const body: BatchSentimentResponse = {
         results: predictions.map(({ label, score }) => ({ label, score })),
         elapsed_time: seconds(started),

@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { isAsapError } from "../../../src/asap/errors.js";
 import { ChainedKeyRepository } from "../../../src/asap/keys/chained-repository.js";
 import { FileKeyRepository } from "../../../src/asap/keys/file-repository.js";
 import { HttpsKeyRepository } from "../../../src/asap/keys/https-repository.js";
@@ -9,7 +8,7 @@ import {
   startKeyServer,
   type TestTls,
 } from "../../support/key-server.js";
-import { makeKey, makeTempDir, removeDir, writePublicKeys } from "../fixtures.js";
+import { codeOf, makeKey, makeTempDir, removeDir, writePublicKeys } from "../fixtures.js";
 
 const key = makeKey("dev/key1", "RS256");
 
@@ -44,15 +43,6 @@ async function startBoth() {
     new HttpsKeyRepository(primary.url, options),
     new HttpsKeyRepository(secondary.url, options),
   ]);
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "accepted";
-  } catch (error) {
-    return isAsapError(error) ? error.code : `not an AsapError: ${String(error)}`;
-  }
 }
 
 describe("ChainedKeyRepository", () => {

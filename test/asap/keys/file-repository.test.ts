@@ -1,9 +1,8 @@
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isAsapError } from "../../../src/asap/errors.js";
 import { FileKeyRepository } from "../../../src/asap/keys/file-repository.js";
-import { makeKey, makeTempDir, removeDir, writePublicKeys } from "../fixtures.js";
+import { codeOf, makeKey, makeTempDir, removeDir, writePublicKeys } from "../fixtures.js";
 
 const rsa = makeKey("dev/key1", "RS256");
 const ec = makeKey("dev/ec1", "ES256");
@@ -24,15 +23,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await removeDir(root);
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "accepted";
-  } catch (error) {
-    return isAsapError(error) ? error.code : `not an AsapError: ${String(error)}`;
-  }
-}
 
 describe("FileKeyRepository", () => {
   it("reads a PEM public key at <dir>/<kid>", async () => {

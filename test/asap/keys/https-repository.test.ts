@@ -1,6 +1,6 @@
 import { rename } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AsapError, isAsapError } from "../../../src/asap/errors.js";
+import { AsapError } from "../../../src/asap/errors.js";
 import {
   HttpsKeyRepository,
   type HttpsKeyRepositoryOptions,
@@ -11,7 +11,7 @@ import {
   startKeyServer,
   type TestTls,
 } from "../../support/key-server.js";
-import { makeKey, makeTempDir, removeDir, writePublicKeys } from "../fixtures.js";
+import { codeOf, makeKey, makeTempDir, removeDir, writePublicKeys } from "../fixtures.js";
 
 const key = makeKey("dev/key1", "RS256");
 const ecKey = makeKey("dev/ec1", "ES256");
@@ -45,15 +45,6 @@ async function start(maxAgeSeconds?: number): Promise<KeyServer> {
 
 function repositoryFor(target: KeyServer, options: HttpsKeyRepositoryOptions = {}) {
   return new HttpsKeyRepository(target.url, { ca: tls.cert, clock, timeoutMs: 5000, ...options });
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "accepted";
-  } catch (error) {
-    return isAsapError(error) ? error.code : `not an AsapError: ${String(error)}`;
-  }
 }
 
 describe("HttpsKeyRepository", () => {

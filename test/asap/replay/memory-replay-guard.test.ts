@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isAsapError } from "../../../src/asap/errors.js";
 import { MemoryReplayGuard } from "../../../src/asap/replay/memory-replay-guard.js";
+import { codeOf } from "../fixtures.js";
 
 const START = 1_800_000_000;
 
@@ -13,15 +13,6 @@ function guardAt(options: { maxEntries?: number } = {}) {
       nowSeconds += seconds;
     },
   };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "accepted";
-  } catch (error) {
-    return isAsapError(error) ? error.code : `not an AsapError: ${String(error)}`;
-  }
 }
 
 describe("MemoryReplayGuard", () => {
