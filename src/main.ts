@@ -5,7 +5,7 @@ import type { AppConfig } from "./config/schema.js";
 import { clusterMetricsSource } from "./metrics/cluster-metrics.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
 import { superviseWorkers } from "./server/cluster.js";
-import { createLogger } from "./server/logger.js";
+import { createLogger, flushLogs } from "./server/logger.js";
 import { prepareService, type RunningService, StartupError, startService } from "./server/start.js";
 
 /** Process entry point: config, logger, then one service or a supervised cluster of them. */
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.fatal({ code: (error as { code?: string }).code }, message);
-    logger.flush();
+    flushLogs(logger);
     process.stderr.write(`sentiment-api: ${message}\n`);
     process.exit(error instanceof StartupError ? 1 : 2);
   }
@@ -63,12 +63,12 @@ function handleSignals(service: RunningService, logger: Logger): void {
     service.stop().then(
       () => {
         logger.info("stopped");
-        logger.flush();
+        flushLogs(logger);
         process.exit(0);
       },
       (error: unknown) => {
         logger.error({ err: error }, "error while stopping");
-        logger.flush();
+        flushLogs(logger);
         process.exit(1);
       },
     );

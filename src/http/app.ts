@@ -1,5 +1,4 @@
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import type { VerifiedAsapClaims } from "../asap/verify.js";
 import { httpMetrics } from "../metrics/http-metrics.js";
@@ -8,6 +7,7 @@ import type { AppEnv } from "./env.js";
 import { ApiError, type ErrorBody, toApiError } from "./errors.js";
 import { accessLog } from "./middleware/access-log.js";
 import { asapAuth } from "./middleware/asap-auth.js";
+import { bodySizeLimit } from "./middleware/body-size-limit.js";
 import { type RateLimitOptions, rateLimit } from "./middleware/rate-limit.js";
 import { requestId } from "./middleware/request-id.js";
 import { buildOpenApiDocument } from "./openapi.js";
@@ -50,19 +50,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const v1 = new Hono<AppEnv>();
   v1.use("*", asapAuth({ verify: deps.verifyToken }));
   if (deps.rateLimit) v1.use("*", rateLimit(deps.rateLimit));
-  v1.use(
-    "*",
-    bodyLimit({
-      maxSize: deps.limits.bodyLimitBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "payload_too_large",
-          `The body exceeds ${deps.limits.bodyLimitBytes} bytes.`,
-        );
-      },
-    }),
-  );
+  v1.use("*", bodySizeLimit(deps.limits.bodyLimitBytes));
   v1.route("/", whoamiRoutes());
   v1.route("/", sentimentRoutes(deps.scorer, deps.limits, deps.onScored));
   v1.route("/", modelRoutes(deps.scorer));

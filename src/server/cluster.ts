@@ -1,5 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
+import { flushLogs } from "./logger.js";
 
 export interface ClusterOptions {
   /** HTTP worker processes to keep running. */
@@ -35,7 +36,7 @@ export function superviseWorkers(options: ClusterOptions): void {
     if (stopping) {
       if (startedAt.size === 0) {
         logger.info("all workers stopped");
-        logger.flush();
+        flushLogs(logger);
         process.exit(0);
       }
       return;

@@ -12,11 +12,11 @@
 // - Health false answers 400, as the protocol says (200 = true, 4xx = false).
 // - The binary tensor extension is not supported (and not advertised): JSON tensors only.
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { Prediction } from "../../model/inference.js";
 import type { AppEnv } from "../env.js";
 import { ApiError, toApiError } from "../errors.js";
+import { bodySizeLimit } from "../middleware/body-size-limit.js";
 import { type RequestLimits, textSchema } from "../schemas.js";
 import {
   reportScoredTexts,
@@ -290,16 +290,7 @@ export function inferenceProtocolRoutes(
     return c.json(body);
   };
 
-  const limitBody = bodyLimit({
-    maxSize: limits.bodyLimitBytes,
-    onError: () => {
-      throw new ApiError(
-        413,
-        "payload_too_large",
-        `the body exceeds ${limits.bodyLimitBytes} bytes`,
-      );
-    },
-  });
+  const limitBody = bodySizeLimit(limits.bodyLimitBytes);
 
   const app = new Hono<AppEnv>();
   app.get("/v2/health/live", (c) => c.json({ live: true }));

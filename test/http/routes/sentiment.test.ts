@@ -166,6 +166,21 @@ describe("bad input", () => {
     expect(res.json()).toMatchObject({ error: "unsupported_media_type" });
   });
 
+  it("refuses a chunked body (no Content-Length) over the limit with 413", async () => {
+    const token = await svc.token();
+    const res = await svc.request("/v1/sentiment", {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${token}`,
+        "Content-Type": "application/json",
+        "Transfer-Encoding": "chunked",
+      },
+      body: JSON.stringify({ text: "a".repeat(100 * 1024) }),
+    });
+    expect(res.status).toBe(413);
+    expect(res.json()).toMatchObject({ error: "payload_too_large" });
+  });
+
   it("refuses a body over the limit with 413", async () => {
     const res = await post("/v1/sentiment/batch", {
       texts: Array.from({ length: 100 }, () => "a".repeat(1000)),

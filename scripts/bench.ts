@@ -1,0 +1,545 @@
+/**
+ * End-to-end benchmark of the scoring API against its limits on this machine: the model in-process
+ * (compute limit), an HTTPS echo on the same stack (transport limit), and the real service with a
+ * fresh ES256 ASAP token per request, over HTTPS keep-alive (autocannon). Prints one markdown report
+ * and writes it to bench/results.md.
+ *
+ *   npm run bench -- [--duration 10] [--warmup 2] [--quick] [--skip-profile] [--output bench/results.md]
+ *                    [--keep-profiles <dir>]   (copies the .cpuprofile files, for Chrome DevTools)
+ *
+ * --quick: 1 s runs, one server per configuration (one inference worker each) shared by all runs:
+ * a smoke test of the script, not numbers.
+ * The service's settings come from config/api.json and the environment (WORKERS, INFERENCE_WORKERS,
+ * BATCH_MAX_SIZE, BATCH_MAX_DELAY_MS...), as for `npm start`.
+ */
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../src/config/load.js";
+import { loadTlsCredentials } from "../src/server/tls.js";
+import {
+  type CpuProfile,
+  listProfiles,
+  profileRuns,
+  readProfile,
+  summariseCpuProfile,
+  type TimeWindow,
+} from "./bench/cpu-profile.js";
+import { type LoadResult, runLoad } from "./bench/load-run.js";
+import { measureModelThroughput } from "./bench/model-throughput.js";
+import { processTreeCpuSeconds, processTreeMemory } from "./bench/proc-stats.js";
+import {
+  type BenchReport,
+  type MeasuredRun,
+  type ProfileReport,
+  renderReport,
+  type ScenarioId,
+  type ServedRun,
+} from "./bench/report.js";
+import { sampleTexts } from "./bench/sample-texts.js";
+import {
+  httpsGet,
+  killLiveChildren,
+  type ServerProcess,
+  startEchoServer,
+  startService,
+} from "./bench/server-process.js";
+import { type BenchIssuer, createBenchIssuer, TokenPool } from "./bench/token-minter.js";
+import { measureTokenVerifyCost } from "./bench/token-verify-cost.js";
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string" },
+    "batch-connections": { type: "string", default: "8" },
+    quick: { type: "boolean", default: false },
+    "skip-profile": { type: "boolean", default: false },
+    output: { type: "string", default: "bench/results.md" },
+    "keep-profiles": { type: "string" },
+  },
+  strict: true,
+});
+
+const repoRoot = resolve(import.meta.dirname, "..");
+const quick = args.quick ?? false;
+const durationSeconds = quick ? 1 : positive(args.duration, "--duration");
+const warmupSeconds =
+  args.warmup !== undefined ? positive(args.warmup, "--warmup") : quick ? 0.5 : 2;
+const batchConnections = positive(args["batch-connections"], "--batch-connections");
+const modelSeconds = quick ? 0.3 : Math.min(3, durationSeconds);
+const verifyTokens = quick ? 300 : 3000;
+const ECHO_CONNECTIONS = 64;
+const BATCH_TEXTS = 64;
+/** Tokens minted ahead = warm-up rate x duration x this (the warm-up runs colder than the run). */
+const PRE_MINT_FACTOR = 3;
+/** ...and at least this many per second of run (a cold warm-up can be far slower than the run). */
+const MIN_PRE_MINT_RATE = 1000;
+
+function positive(value: string | undefined, name: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) {
+    process.stderr.write(`bench: ${name} must be a positive number\n`);
+    process.exit(2);
+  }
+  return number;
+}
+
+type ServerConfigName = "default" | "batching-off" | "info-logging";
+
+interface Scenario {
+  readonly id: ScenarioId;
+  readonly label: string;
+  readonly server: ServerConfigName;
+  readonly connections: number;
+  readonly batch: boolean;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { id: "single-c1", label: "single text", server: "default", connections: 1, batch: false },
+  { id: "single-c16", label: "single text", server: "default", connections: 16, batch: false },
+  { id: "single-c64", label: "single text", server: "default", connections: 64, batch: false },
+  { id: "single-c256", label: "single text", server: "default", connections: 256, batch: false },
+  {
+    id: "batch64",
+    label: `batch of ${BATCH_TEXTS} texts`,
+    server: "default",
+    connections: batchConnections,
+    batch: true,
+  },
+  {
+    id: "single-c64-batching-off",
+    label: "single text",
+    server: "batching-off",
+    connections: 64,
+    batch: false,
+  },
+  {
+    id: "single-c64-info-logging",
+    label: "single text",
+    server: "info-logging",
+    connections: 64,
+    batch: false,
+  },
+];
+
+const SERVER_SETTINGS: Record<ServerConfigName, { setup: string; env: Record<string, string> }> = {
+  default: { setup: "", env: { LOG_LEVEL: "warn" } },
+  "batching-off": { setup: "BATCH_MAX_SIZE=1", env: { LOG_LEVEL: "warn", BATCH_MAX_SIZE: "1" } },
+  "info-logging": { setup: "LOG_LEVEL=info", env: { LOG_LEVEL: "info" } },
+};
+
+interface Bench {
+  readonly workDir: string;
+  readonly ca: string;
+  readonly issuer: BenchIssuer;
+  readonly baseEnv: Record<string, string>;
+  readonly texts: readonly string[];
+}
+
+function bodiesFor(texts: readonly string[], batch: boolean): string[] {
+  if (!batch) return texts.map((text) => JSON.stringify({ text }));
+  return Array.from({ length: 8 }, (_, i) =>
+    JSON.stringify({
+      texts: Array.from(
+        { length: BATCH_TEXTS },
+        (_, j) => texts[(i * BATCH_TEXTS + j) % texts.length],
+      ),
+    }),
+  );
+}
+
+/** Warm-up (tokens minted on the fly), pre-mint for the measured run, measure with CPU + memory. */
+async function measure(
+  bench: Bench,
+  server: ServerProcess,
+  spec: {
+    label: string;
+    setup: string;
+    path: string;
+    connections: number;
+    batch: boolean;
+    auth: boolean;
+  },
+): Promise<{ run: MeasuredRun; window: TimeWindow }> {
+  const pool = new TokenPool(
+    bench.issuer,
+    Math.min(3600, Math.ceil(warmupSeconds + durationSeconds + 300)),
+  );
+  const load = (seconds: number) =>
+    runLoad({
+      url: `${server.origin}${spec.path}`,
+      connections: spec.connections,
+      durationSeconds: seconds,
+      bodies: bodiesFor(bench.texts, spec.batch),
+      textsPerRequest: spec.batch ? BATCH_TEXTS : 1,
+      ...(spec.auth ? { nextToken: () => pool.next() } : {}),
+    });
+  const warm = await load(warmupSeconds);
+  const preMinted = spec.auth
+    ? Math.ceil(
+        Math.max(warm.requestsPerSecond * PRE_MINT_FACTOR, MIN_PRE_MINT_RATE) * durationSeconds,
+      ) +
+      spec.connections * 4 +
+      500
+    : 0;
+  pool.fill(preMinted);
+  const cpuBefore = processTreeCpuSeconds(server.pid);
+  const startMicros = monotonicMicros();
+  const result: LoadResult = await load(durationSeconds);
+  const window = { startMicros, endMicros: monotonicMicros() };
+  const cpuSeconds = processTreeCpuSeconds(server.pid) - cpuBefore;
+  const answered = result.ok + result.non2xx;
+  const run: MeasuredRun = {
+    label: spec.label,
+    setup: spec.setup,
+    textsPerRequest: spec.batch ? BATCH_TEXTS : 1,
+    load: result,
+    serverCpuMsPerRequest: answered > 0 ? (cpuSeconds * 1000) / answered : Number.NaN,
+    memory: processTreeMemory(server.pid),
+    tokens: { preMinted, liveMinted: pool.liveMinted },
+  };
+  return { run, window };
+}
+
+function progress(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+let serverStarts = 0;
+
+async function startConfigured(
+  bench: Bench,
+  name: ServerConfigName,
+  profileDir?: string,
+): Promise<ServerProcess> {
+  progress(`starting the service (${name}${profileDir ? ", --cpu-prof" : ""})`);
+  return startService({
+    repoRoot,
+    workDir: bench.workDir,
+    name: `service-${name}${profileDir ? "-profiled" : ""}`,
+    env: {
+      ...bench.baseEnv,
+      ...SERVER_SETTINGS[name].env,
+      // The prediction log stays on, into a scratch SQLite file instead of the repository's var/.
+      DATABASE_URL: `sqlite:${join(bench.workDir, `predictions-${name}-${++serverStarts}.sqlite`)}`,
+    },
+    ca: bench.ca,
+    ...(profileDir ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDir] } : {}),
+  });
+}
+
+async function runScenario(
+  bench: Bench,
+  server: ServerProcess,
+  scenario: Scenario,
+): Promise<{ run: ServedRun; window: TimeWindow }> {
+  progress(`measuring ${scenario.id} (${scenario.connections} connections)`);
+  const { run, window } = await measure(bench, server, {
+    label: scenario.label,
+    setup: SERVER_SETTINGS[scenario.server].setup,
+    path: scenario.batch ? "/v1/sentiment/batch" : "/v1/sentiment",
+    connections: scenario.connections,
+    batch: scenario.batch,
+    auth: true,
+  });
+  return { run: { ...run, id: scenario.id }, window };
+}
+
+function summariseProfiles(dir: string, window: TimeWindow, scope: string): ProfileReport {
+  const files = listProfiles(dir);
+  const main = files.filter((file) => file.threadId === 0);
+  if (main.length === 0) throw new Error(`no main-thread CPU profile in ${dir}`);
+  // node:cluster: the busiest main thread is an HTTP worker, not the idle primary.
+  const summaries = main.map((file) => summariseCpuProfile(readProfile(file.file), window));
+  const mainThread = summaries.reduce((best, summary) =>
+    summary.busyMs > best.busyMs ? summary : best,
+  );
+  const otherThreads = files
+    .filter((file) => file.threadId !== 0)
+    .map((file) => {
+      const profile = readProfile(file.file);
+      const summary = summariseCpuProfile(profile, window);
+      return {
+        threadId: file.threadId,
+        role: threadRole(profile),
+        busyShare: summary.busyMs / Math.max(1e-9, summary.wallMs),
+      };
+    })
+    .filter((thread) => Number.isFinite(thread.busyShare) && thread.busyShare >= 0)
+    .sort((a, b) => a.threadId - b.threadId);
+  return { scope, mainThread, otherThreads };
+}
+
+function threadRole(profile: CpuProfile): string {
+  if (profileRuns(profile, /\/src\/serving\/inference-worker\./)) return "inference worker";
+  if (profileRuns(profile, /\/node_modules\/tsx\//)) return "tsx loader";
+  return "other";
+}
+
+function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+async function serverBackend(bench: Bench, server: ServerProcess): Promise<string> {
+  const response = await httpsGet(`${server.origin}/v1/models`, bench.ca, {
+    authorization: `Bearer ${bench.issuer.mint(60)}`,
+  });
+  try {
+    const body = JSON.parse(response.body) as { models?: { backend?: string }[] };
+    return body.models?.[0]?.backend ?? `unknown (HTTP ${response.status})`;
+  } catch {
+    return `unknown (HTTP ${response.status})`;
+  }
+}
+
+interface Limits {
+  readonly model: Awaited<ReturnType<typeof measureModelThroughput>>;
+  readonly verify: Awaited<ReturnType<typeof measureTokenVerifyCost>>;
+  readonly echo: MeasuredRun;
+}
+
+/** The compute limit (model in-process), token verification CPU, the transport limit (echo). */
+async function measureLimits(bench: Bench, modelDir: string, tlsDir: string): Promise<Limits> {
+  progress("model throughput in-process (batch 1, 32, 64)");
+  const model = await measureModelThroughput(modelDir, [1, 32, 64], modelSeconds, bench.texts);
+  progress("token verification CPU in-process");
+  const verify = await measureTokenVerifyCost(bench.issuer, verifyTokens);
+  progress("echo server (transport limit)");
+  const echoServer = await startEchoServer({ repoRoot, workDir: bench.workDir, tlsDir });
+  try {
+    const { run: echo } = await measure(bench, echoServer, {
+      label: "HTTPS echo",
+      setup: "",
+      path: "/echo",
+      connections: ECHO_CONNECTIONS,
+      batch: false,
+      auth: false,
+    });
+    return { model, verify, echo };
+  } finally {
+    await echoServer.stop();
+  }
+}
+
+interface ServedRuns {
+  readonly served: ServedRun[];
+  readonly backend: string;
+  /** When the profiled server was under measured load. */
+  readonly profileWindow: TimeWindow | undefined;
+}
+
+/** Starts one service per configuration at once; all or none (the started ones are stopped). */
+async function startAll(
+  bench: Bench,
+  names: readonly ServerConfigName[],
+  profileDir: string | undefined,
+): Promise<Map<ServerConfigName, ServerProcess>> {
+  const settled = await Promise.allSettled(
+    names.map((name) => startConfigured(bench, name, name === "default" ? profileDir : undefined)),
+  );
+  const started = settled.flatMap((result) =>
+    result.status === "fulfilled" ? [result.value] : [],
+  );
+  const failure = settled.find((result) => result.status === "rejected");
+  if (failure !== undefined) {
+    await Promise.all(started.map((server) => server.stop()));
+    throw failure.reason;
+  }
+  return new Map(names.map((name, i) => [name, started[i] as ServerProcess]));
+}
+
+/** --quick: every scenario against the already running server of its configuration. */
+async function runShared(
+  bench: Bench,
+  servers: ReadonlyMap<ServerConfigName, ServerProcess>,
+): Promise<ServedRuns> {
+  const server = (name: ServerConfigName) => servers.get(name) as ServerProcess;
+  const backend = await serverBackend(bench, server("default"));
+  const served: ServedRun[] = [];
+  let profileWindow: TimeWindow | undefined;
+  for (const scenario of SCENARIOS) {
+    const { run, window } = await runScenario(bench, server(scenario.server), scenario);
+    served.push(run);
+    if (scenario.server === "default") {
+      profileWindow = {
+        startMicros: profileWindow?.startMicros ?? window.startMicros,
+        endMicros: window.endMicros,
+      };
+    }
+  }
+  return { served, backend, profileWindow };
+}
+
+/** A fresh service per scenario (replay store, caches and memory start clean), then the profile. */
+async function runFresh(bench: Bench, profileDir: string | undefined): Promise<ServedRuns> {
+  const served: ServedRun[] = [];
+  let backend = "unknown";
+  for (const scenario of SCENARIOS) {
+    const server = await startConfigured(bench, scenario.server);
+    try {
+      if (backend === "unknown") backend = await serverBackend(bench, server);
+      served.push((await runScenario(bench, server, scenario)).run);
+    } finally {
+      await server.stop();
+    }
+  }
+  if (profileDir === undefined) return { served, backend, profileWindow: undefined };
+  const server = await startConfigured(bench, "default", profileDir);
+  try {
+    progress("profiling single text at c64");
+    const { window } = await measure(bench, server, {
+      label: "profile",
+      setup: "",
+      path: "/v1/sentiment",
+      connections: 64,
+      batch: false,
+      auth: true,
+    });
+    return { served, backend, profileWindow: window };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** --quick: the services start while the limits are measured (quick numbers are not numbers). */
+async function runQuick(
+  bench: Bench,
+  modelDir: string,
+  tlsDir: string,
+  profileDir: string | undefined,
+): Promise<{ limits: Limits; servedRuns: ServedRuns }> {
+  const pending = startAll(bench, ["default", "batching-off", "info-logging"], profileDir);
+  pending.catch(() => {}); // Awaited below; this keeps an early start-up failure from being unhandled.
+  const stopAll = (servers: ReadonlyMap<ServerConfigName, ServerProcess>) =>
+    Promise.all([...servers.values()].map((server) => server.stop()));
+  let limits: Limits;
+  try {
+    limits = await measureLimits(bench, modelDir, tlsDir);
+  } catch (error) {
+    await pending.then(stopAll, () => {});
+    throw error;
+  }
+  const servers = await pending;
+  try {
+    return { limits, servedRuns: await runShared(bench, servers) };
+  } finally {
+    await stopAll(servers);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const loadAverageStart = loadavg();
+  const workDir = mkdtempSync(join(tmpdir(), "sentiment-bench-"));
+  scratchDir = workDir;
+  try {
+    const tlsDir = join(workDir, "tls");
+    const tls = await loadTlsCredentials({ certFile: null, keyFile: null, selfSignedDir: tlsDir });
+    const issuer = await createBenchIssuer(join(workDir, "keys"));
+    const baseEnv: Record<string, string> = {
+      // --quick: one inference worker per server, so three servers start faster.
+      ...(quick ? { INFERENCE_WORKERS: "1" } : {}),
+      ASAP_PUBLICKEY_REPOSITORY: issuer.publicKeyRepository,
+      ASAP_VALID_AUDIENCE: "sentiment-api",
+      ASAP_REPLAY_PROTECTION: "true",
+      // Metrics stay on, each server on its own free port; logs are JSON lines into a file.
+      METRICS_HOST: "127.0.0.1",
+      METRICS_PORT: "0",
+      LOG_FORMAT: "json",
+      // Rate limiting stays on (its cost is measured) but one bench issuer must not hit the limit.
+      RATE_LIMIT_ENABLED: "true",
+      RATE_LIMIT_RPS: "1000000",
+      RATE_LIMIT_BURST: "10000000",
+      TLS_CERT_FILE: join(tlsDir, "localhost.crt"),
+      TLS_KEY_FILE: join(tlsDir, "localhost.key"),
+    };
+    const config = loadConfig({ ...process.env, ...baseEnv, LOG_LEVEL: "warn" }, repoRoot);
+    const bench: Bench = { workDir, ca: tls.cert, issuer, baseEnv, texts: sampleTexts(100) };
+
+    const mintPool = new TokenPool(issuer, 60);
+    const mintCpuMicrosPerToken = mintPool.fill(2000) / 2000;
+    const profileDir = join(workDir, "profile");
+    mkdirSync(profileDir);
+    const wantProfile = !(args["skip-profile"] ?? false);
+
+    const modelDir = resolve(repoRoot, config.model.dir);
+    const profiled = wantProfile ? profileDir : undefined;
+    const { limits, servedRuns } = quick
+      ? await runQuick(bench, modelDir, tlsDir, profiled)
+      : {
+          limits: await measureLimits(bench, modelDir, tlsDir),
+          servedRuns: await runFresh(bench, profiled),
+        };
+    const { served, backend, profileWindow } = servedRuns;
+    const profile =
+      wantProfile && profileWindow
+        ? summariseProfiles(
+            profileDir,
+            profileWindow,
+            quick
+              ? "`node --cpu-prof` of the default server, samples from the first to the last measured --quick run on it (warm-ups in between included)"
+              : `\`node --cpu-prof\` of a fresh default server under single-text load at c64, samples of the ${durationSeconds} s measured run only (after a ${warmupSeconds} s warm-up)`,
+          )
+        : undefined;
+    const { model, verify, echo } = limits;
+    if (args["keep-profiles"] && profile) {
+      cpSync(profileDir, resolve(process.cwd(), args["keep-profiles"]), { recursive: true });
+    }
+
+    const report: BenchReport = {
+      meta: {
+        date: new Date().toISOString(),
+        command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+        nproc: availableParallelism(),
+        cpuModel: cpus()[0]?.model ?? "unknown CPU",
+        nodeVersion: process.version,
+        loadAverageStart,
+        loadAverageEnd: loadavg(),
+        serverBackend: backend,
+        httpWorkers: config.server.workers,
+        inferenceWorkers:
+          config.inference.workers > 0 ? config.inference.workers : availableParallelism(),
+        batchMaxSize: config.inference.batchMaxSize,
+        batchMaxDelayMs: config.inference.batchMaxDelayMs,
+        durationSeconds,
+        warmupSeconds,
+        batchConnections,
+        quick,
+        mintCpuMicrosPerToken,
+        elapsedSeconds: (performance.now() - started) / 1000,
+      },
+      model,
+      echo,
+      served,
+      verify,
+      profile,
+    };
+    const markdown = renderReport(report);
+    const output = resolve(process.cwd(), args.output ?? "bench/results.md");
+    mkdirSync(dirname(output), { recursive: true });
+    writeFileSync(output, markdown);
+    process.stdout.write(markdown);
+    progress(`written to ${output}`);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+// Servers (and the scratch directory) must not outlive an interrupted or crashed benchmark.
+let scratchDir: string | undefined;
+process.on("exit", killLiveChildren);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    killLiveChildren();
+    if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});

@@ -1,0 +1,279 @@
+/** The benchmark's results as one markdown report: measurements, goals, CPU shares, profile. */
+import type { ProfileSummary } from "./cpu-profile.js";
+import type { LoadResult } from "./load-run.js";
+import type { ModelThroughputReport } from "./model-throughput.js";
+import type { ProcessMemory } from "./proc-stats.js";
+import type { TokenVerifyCost } from "./token-verify-cost.js";
+
+export type ScenarioId =
+  | "single-c1"
+  | "single-c16"
+  | "single-c64"
+  | "single-c256"
+  | "batch64"
+  | "single-c64-batching-off"
+  | "single-c64-info-logging";
+
+export interface MeasuredRun {
+  readonly label: string;
+  /** Server settings that differ from the defaults, e.g. "BATCH_MAX_SIZE=1". */
+  readonly setup: string;
+  readonly textsPerRequest: number;
+  readonly load: LoadResult;
+  /** utime+stime of the server's process tree during the run, per answered request. */
+  readonly serverCpuMsPerRequest: number;
+  readonly memory: readonly ProcessMemory[];
+  readonly tokens: { readonly preMinted: number; readonly liveMinted: number };
+}
+
+export interface ServedRun extends MeasuredRun {
+  readonly id: ScenarioId;
+}
+
+export interface ProfileReport {
+  readonly scope: string;
+  readonly mainThread: ProfileSummary;
+  /** Busy share of the other threads over the same window (inference workers, tsx's loader...). */
+  readonly otherThreads: readonly {
+    readonly threadId: number;
+    readonly role: string;
+    readonly busyShare: number;
+  }[];
+}
+
+export interface BenchMeta {
+  readonly date: string;
+  readonly command: string;
+  readonly nproc: number;
+  readonly cpuModel: string;
+  readonly nodeVersion: string;
+  readonly loadAverageStart: readonly number[];
+  readonly loadAverageEnd: readonly number[];
+  readonly serverBackend: string;
+  readonly httpWorkers: number;
+  readonly inferenceWorkers: number;
+  readonly batchMaxSize: number;
+  readonly batchMaxDelayMs: number;
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly batchConnections: number;
+  readonly quick: boolean;
+  /** CPU microseconds to mint one ES256 token in the load generator. */
+  readonly mintCpuMicrosPerToken: number;
+  readonly elapsedSeconds: number;
+}
+
+export interface BenchReport {
+  readonly meta: BenchMeta;
+  readonly model: ModelThroughputReport;
+  readonly echo: MeasuredRun;
+  readonly served: readonly ServedRun[];
+  readonly verify: TokenVerifyCost;
+  readonly profile: ProfileReport | undefined;
+}
+
+export interface GoalResult {
+  readonly goal: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly pass: boolean;
+}
+
+const fixed = (value: number, digits: number) =>
+  Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+const mib = (bytes: number) => fixed(bytes / 1024 / 1024, 0);
+const totalRss = (memory: readonly ProcessMemory[]) =>
+  memory.reduce((sum, process) => sum + process.rssBytes, 0);
+
+/** A served run by id; throws when the scenario was not measured. */
+export function servedRun(report: Pick<BenchReport, "served">, id: ScenarioId): ServedRun {
+  const run = report.served.find((candidate) => candidate.id === id);
+  if (run === undefined) throw new Error(`scenario ${id} was not measured`);
+  return run;
+}
+
+/** Errors (connection errors, timeouts) plus non-2xx answers over every run against servers. */
+export function totalFailures(report: Pick<BenchReport, "served" | "echo">): number {
+  return [report.echo, ...report.served].reduce(
+    (sum, run) => sum + run.load.errors + run.load.non2xx,
+    0,
+  );
+}
+
+/** The issue's goals, as ratios of numbers measured in this run. */
+export function evaluateGoals(report: BenchReport): GoalResult[] {
+  const single64 = servedRun(report, "single-c64");
+  const batch = servedRun(report, "batch64");
+  const modelAt64 = report.model.results.find((result) => result.batchSize === 64);
+  const transportRatio = single64.load.requestsPerSecond / report.echo.load.requestsPerSecond;
+  const computeRatio = batch.load.textsPerSecond / (modelAt64?.textsPerSecond ?? Number.NaN);
+  const failures = totalFailures(report);
+  return [
+    {
+      goal: "single-text req/s at c64 / echo req/s at c64",
+      measured: `${fixed(transportRatio, 2)} (${fixed(single64.load.requestsPerSecond, 0)} / ${fixed(report.echo.load.requestsPerSecond, 0)})`,
+      target: ">= 0.5",
+      pass: transportRatio >= 0.5,
+    },
+    {
+      goal: `batch-of-64 texts/s / in-process texts/s at batch 64 (service: ${report.meta.inferenceWorkers} inference worker(s); in-process: 1 thread)`,
+      measured: `${fixed(computeRatio, 2)} (${fixed(batch.load.textsPerSecond, 0)} / ${fixed(modelAt64?.textsPerSecond ?? Number.NaN, 0)})`,
+      target: ">= 0.7",
+      pass: computeRatio >= 0.7,
+    },
+    {
+      goal: "p99 latency, single text at c64",
+      measured: `${fixed(single64.load.p99Ms, 1)} ms`,
+      target: "<= 50 ms",
+      pass: single64.load.p99Ms <= 50,
+    },
+    {
+      goal: "errors + non-2xx over all runs",
+      measured: String(failures),
+      target: "0",
+      pass: failures === 0,
+    },
+  ];
+}
+
+function measurementRow(name: string, concurrency: string, run: MeasuredRun): string {
+  const { load } = run;
+  return `| ${name} | ${concurrency} | ${fixed(load.requestsPerSecond, 0)} | ${fixed(load.textsPerSecond, 0)} | ${fixed(load.p50Ms, 1)} | ${fixed(load.p95Ms, 1)} | ${fixed(load.p99Ms, 1)} | ${load.errors} | ${load.non2xx} | ${fixed(run.serverCpuMsPerRequest, 3)} | ${mib(totalRss(run.memory))} |`;
+}
+
+function measurementsTable(report: BenchReport): string[] {
+  const rows = [
+    "| measurement | concurrency | req/s | texts/s | p50 ms | p95 ms | p99 ms | errors | non-2xx | server CPU ms/req | server RSS MiB |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const result of report.model.results) {
+    rows.push(
+      `| model in-process, batch ${result.batchSize} (compute limit, 1 thread) | - | ${fixed(result.textsPerSecond / result.batchSize, 0)} calls/s | ${fixed(result.textsPerSecond, 0)} | ${fixed(result.p50Ms, 2)} per call | - | - | - | - | - | - |`,
+    );
+  }
+  rows.push(measurementRow("HTTPS echo, no auth, no model (transport limit)", "64", report.echo));
+  for (const run of report.served) {
+    const setup = run.setup === "" ? "" : ` [${run.setup}]`;
+    rows.push(measurementRow(`${run.label}${setup}`, String(run.load.connections), run));
+  }
+  return rows;
+}
+
+function goalsTable(goals: readonly GoalResult[]): string[] {
+  return [
+    "| goal | measured | target | result |",
+    "|---|---|---|---|",
+    ...goals.map(
+      (goal) =>
+        `| ${goal.goal} | ${goal.measured} | ${goal.target} | ${goal.pass ? "PASS" : "FAIL"} |`,
+    ),
+  ];
+}
+
+function percent(part: number, whole: number): string {
+  return `${fixed((100 * part) / whole, 1)}%`;
+}
+
+function findings(report: BenchReport): string[] {
+  const single64 = servedRun(report, "single-c64");
+  const lines: string[] = [];
+  const serverMicros = single64.serverCpuMsPerRequest * 1000;
+  lines.push(
+    `- Token verification: ${fixed(report.verify.cpuMicrosPerToken, 0)} µs CPU per ES256 token in-process (warm key cache + MemoryReplayGuard, ${report.verify.tokens} tokens; ${fixed(report.verify.wallMicrosPerToken, 0)} µs wall) = **${percent(report.verify.cpuMicrosPerToken, serverMicros)}** of the server's ${fixed(serverMicros, 0)} µs CPU per single-text request at c64 (whole process: HTTP thread + inference workers + libuv pool).`,
+  );
+  lines.push(
+    `- CPU per request at c64: the service spends ${fixed(single64.serverCpuMsPerRequest, 3)} ms (all its threads) per single-text request, the echo server ${fixed(report.echo.serverCpuMsPerRequest, 3)} ms: the TLS + HTTP + Hono transport is ${percent(report.echo.serverCpuMsPerRequest, single64.serverCpuMsPerRequest)} of a request's CPU.`,
+  );
+  const off = report.served.find((run) => run.id === "single-c64-batching-off");
+  if (off) {
+    lines.push(
+      `- Dynamic batching (c64, single text): default BATCH_MAX_SIZE=${report.meta.batchMaxSize} gives ${fixed(single64.load.requestsPerSecond, 0)} req/s, p99 ${fixed(single64.load.p99Ms, 1)} ms, ${fixed(single64.serverCpuMsPerRequest, 3)} CPU ms/req; BATCH_MAX_SIZE=1 gives ${fixed(off.load.requestsPerSecond, 0)} req/s, p99 ${fixed(off.load.p99Ms, 1)} ms, ${fixed(off.serverCpuMsPerRequest, 3)} CPU ms/req (throughput x${fixed(single64.load.requestsPerSecond / off.load.requestsPerSecond, 2)} with batching).`,
+    );
+  }
+  const info = report.served.find((run) => run.id === "single-c64-info-logging");
+  if (info) {
+    lines.push(
+      `- Logging cost (c64, single text): LOG_LEVEL=info (one access-log line per request, to a file) gives ${fixed(info.load.requestsPerSecond, 0)} req/s and ${fixed(info.serverCpuMsPerRequest, 3)} CPU ms/req vs ${fixed(single64.load.requestsPerSecond, 0)} req/s and ${fixed(single64.serverCpuMsPerRequest, 3)} at warn (${percent(info.serverCpuMsPerRequest - single64.serverCpuMsPerRequest, single64.serverCpuMsPerRequest)} more CPU per request).`,
+    );
+  }
+  const memory = (run: MeasuredRun) =>
+    run.memory
+      .map(
+        (process) =>
+          `pid ${process.pid} ${process.command} ${mib(process.rssBytes)} MiB (peak ${mib(process.peakRssBytes)})`,
+      )
+      .join(", ");
+  lines.push(
+    `- RSS after the c64 single-text run: ${memory(single64)}; echo server: ${memory(report.echo)}. The service's RSS includes its ${report.meta.inferenceWorkers} inference worker thread(s), each with its own model instance.`,
+  );
+  const live = [report.echo, ...report.served].reduce((sum, run) => sum + run.tokens.liveMinted, 0);
+  const premint = [report.echo, ...report.served].reduce(
+    (sum, run) => sum + run.tokens.preMinted,
+    0,
+  );
+  lines.push(
+    `- Tokens: every request carried its own ES256 token (replay protection on). They are minted ahead of each measured run (${premint} in total: max(3 x the warm-up's rate, 1000/s) x duration, plus a margin), since minting costs ${fixed(report.meta.mintCpuMicrosPerToken, 0)} µs CPU each in the load generator; ${live} had to be minted during the measured runs because a pool ran dry. Warm-ups mint on the fly.`,
+  );
+  const nonOk = [report.echo, ...report.served].filter((run) => run.load.non2xx > 0);
+  for (const run of nonOk) {
+    lines.push(`- ${run.label} ${run.setup}: status codes ${JSON.stringify(run.load.statusCodes)}`);
+  }
+  return lines;
+}
+
+function profileSection(profile: ProfileReport | undefined): string[] {
+  if (profile === undefined) return ["## Profile", "", "Not run (--skip-profile)."];
+  const main = profile.mainThread;
+  const lines = [
+    "## Profile",
+    "",
+    `${profile.scope}. Main (HTTP) thread: ${fixed(main.busyMs, 0)} ms busy of ${fixed(main.wallMs, 0)} ms profiled (${percent(main.busyMs, main.wallMs)}). Other threads busy: ${profile.otherThreads.map((thread) => `thread ${thread.threadId} (${thread.role}) ${percent(thread.busyShare, 1)}`).join(", ") || "n/a"}.`,
+    "",
+    "Main-thread self time by category (native frames count for their JS caller):",
+    "",
+    "| category | self ms | share of busy |",
+    "|---|---:|---:|",
+    ...main.categories.map(
+      (entry) =>
+        `| ${entry.category} | ${fixed(entry.selfMs, 0)} | ${percent(entry.selfMs, main.busyMs)} |`,
+    ),
+    "",
+    "Top 10 functions by self time:",
+    "",
+    "| function | location | category | self ms | share of busy |",
+    "|---|---|---|---:|---:|",
+    ...main.functions
+      .slice(0, 10)
+      .map(
+        (fn) =>
+          `| ${fn.name} | ${fn.location || "(native)"} | ${fn.category} | ${fixed(fn.selfMs, 0)} | ${percent(fn.selfMs, main.busyMs)} |`,
+      ),
+  ];
+  return lines;
+}
+
+/** The whole report as markdown (printed and written to bench/results.md). */
+export function renderReport(report: BenchReport): string {
+  const { meta } = report;
+  const goals = evaluateGoals(report);
+  const loads = (values: readonly number[]) => values.map((value) => value.toFixed(2)).join(" ");
+  return [
+    "# Benchmark results",
+    "",
+    `- Date: ${meta.date}${meta.quick ? " (--quick smoke run: numbers are not meaningful)" : ""}`,
+    `- Command: \`${meta.command}\``,
+    `- Machine: ${meta.nproc} CPUs (${meta.cpuModel}), Node ${meta.nodeVersion}; load average (1/5/15 min) ${loads(meta.loadAverageStart)} at start, ${loads(meta.loadAverageEnd)} at end`,
+    `- The load generator (autocannon, HTTPS keep-alive, pipelining 1) runs in the benchmark process on the same machine and competes with the servers for the same ${meta.nproc} cores.`,
+    `- Service: \`node --import tsx src/main.ts\`, backend ${meta.serverBackend}, ${meta.httpWorkers} HTTP process(es), ${meta.inferenceWorkers} inference worker thread(s), BATCH_MAX_SIZE=${meta.batchMaxSize}, BATCH_MAX_DELAY_MS=${meta.batchMaxDelayMs}, LOG_LEVEL=warn unless stated, replay protection on, rate limiting on with its limit raised out of reach (RATE_LIMIT_RPS=1000000), prediction log on into a scratch SQLite file, Prometheus metrics on; in-process model: backend ${report.model.backend}, ${report.model.model}, 1 thread`,
+    `- Each run: ${meta.warmupSeconds} s warm-up, then ${meta.durationSeconds} s measured; batch requests carry 64 texts at concurrency ${meta.batchConnections}. ${meta.quick ? "One server per configuration for all runs." : "A fresh server per run."} Total bench time ${fixed(meta.elapsedSeconds, 0)} s.`,
+    "",
+    ...measurementsTable(report),
+    "",
+    ...goalsTable(goals),
+    "",
+    ...findings(report),
+    "",
+    ...profileSection(report.profile),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,251 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CpuProfile, summariseCpuProfile } from "../../scripts/bench/cpu-profile.js";
+import { quantile } from "../../scripts/bench/load-run.js";
+import { createBenchIssuer, TokenPool } from "../../scripts/bench/token-minter.js";
+import { FileKeyRepository } from "../../src/asap/keys/file-repository.js";
+import { MemoryReplayGuard } from "../../src/asap/replay/memory-replay-guard.js";
+import { verifyAsapToken } from "../../src/asap/verify.js";
+
+const run = promisify(execFile);
+
+/** The cells of the markdown table row whose first cell starts with `name`. */
+function rowCells(markdown: string, name: string): string[] {
+  const line = markdown.split("\n").find((row) => row.startsWith(`| ${name}`));
+  if (line === undefined) throw new Error(`no row "${name}" in:\n${markdown}`);
+  return line
+    .split("|")
+    .slice(1, -1)
+    .map((cell) => cell.trim());
+}
+
+describe("npm run bench -- --quick", () => {
+  let dir: string;
+  let stdout: string;
+  let written: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "bench-test-"));
+    const output = join(dir, "results.md");
+    // Starts an echo server and three services: slow on a loaded 2-core machine.
+    ({ stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", "scripts/bench.ts", "--quick", "--output", output],
+      { cwd: process.cwd(), maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
+    ));
+    written = await readFile(output, "utf8");
+  }, 310_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("prints the report it writes to --output", () => {
+    expect(stdout).toBe(written);
+    expect(stdout).toMatch(/^# Benchmark results/);
+  });
+
+  it("has a row for every limit and every served scenario", () => {
+    for (const batch of [1, 32, 64]) {
+      const cells = rowCells(stdout, `model in-process, batch ${batch} `);
+      expect(Number(cells[3])).toBeGreaterThan(0);
+    }
+    const served = [
+      ["HTTPS echo", "64"],
+      ["single text |", "1"],
+      ["single text |", "16"],
+      ["single text |", "64"],
+      ["single text |", "256"],
+      ["batch of 64 texts", "8"],
+      ["single text [BATCH_MAX_SIZE=1]", "64"],
+      ["single text [LOG_LEVEL=info]", "64"],
+    ];
+    const rows = stdout
+      .split("\n")
+      .filter((line) => /^\| (HTTPS echo|single text|batch of)/.test(line));
+    expect(rows).toHaveLength(served.length);
+    for (const [name, concurrency] of served) {
+      const row = rows.find(
+        (line) => line.startsWith(`| ${name}`) && line.includes(`| ${concurrency} |`),
+      );
+      expect(row, `${name} at ${concurrency}`).toBeDefined();
+    }
+  });
+
+  it("served every request with a 2xx and no connection errors", () => {
+    const rows = stdout
+      .split("\n")
+      .filter((line) => /^\| (HTTPS echo|single text|batch of)/.test(line));
+    for (const row of rows) {
+      const cells = row
+        .split("|")
+        .slice(1, -1)
+        .map((cell) => cell.trim());
+      expect(Number(cells[2]), row).toBeGreaterThan(0); // req/s
+      expect(cells[7], row).toBe("0"); // errors
+      expect(cells[8], row).toBe("0"); // non-2xx
+    }
+    expect(rowCells(stdout, "errors + non-2xx over all runs")).toEqual([
+      "errors + non-2xx over all runs",
+      "0",
+      "0",
+      "PASS",
+    ]);
+  });
+
+  it("states a PASS or FAIL for each of the four goals", () => {
+    const goals = stdout.split("\n").filter((line) => /\| (PASS|FAIL) \|$/.test(line));
+    expect(goals).toHaveLength(4);
+  });
+
+  it("reports the share of CPU spent verifying tokens and the profile's top functions", () => {
+    expect(stdout).toMatch(/Token verification: \d+ µs CPU per ES256 token .* = \*\*\d+\.\d%\*\*/);
+    const profile = stdout.slice(stdout.indexOf("## Profile"));
+    const topRows = profile
+      .slice(profile.indexOf("Top 10 functions"))
+      .split("\n")
+      .filter((line) => line.startsWith("| ") && !line.startsWith("| function"));
+    expect(topRows.length).toBeGreaterThan(0);
+    expect(topRows.length).toBeLessThanOrEqual(10);
+  });
+});
+
+describe("bench token minter", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "bench-minter-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("mints ES256 tokens the service's verifier accepts exactly once", async () => {
+    const issuer = await createBenchIssuer(dir);
+    const options = {
+      keyRepository: new FileKeyRepository(issuer.publicKeyRepository),
+      replayGuard: new MemoryReplayGuard(),
+      audience: "sentiment-api",
+    };
+    const token = issuer.mint(60);
+    const claims = await verifyAsapToken(token, options);
+    expect(claims.alg).toBe("ES256");
+    expect(claims.kid).toBe(issuer.kid);
+    await expect(verifyAsapToken(token, options)).rejects.toMatchObject({ code: "token_replayed" });
+  });
+
+  it("hands out each pooled token once and mints on the spot when the pool is empty", async () => {
+    const issuer = await createBenchIssuer(join(dir, "pool"));
+    const pool = new TokenPool(issuer, 60);
+    pool.fill(3);
+    const tokens = Array.from({ length: 5 }, () => pool.next());
+    expect(new Set(tokens).size).toBe(5);
+    expect(pool.liveMinted).toBe(2);
+  });
+});
+
+describe("bench CPU profile summary", () => {
+  // (root) -> handler (src/http) -> jose verify -> native "run"; handler -> native writev; idle.
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1 }, children: [2, 6] },
+      {
+        id: 2,
+        callFrame: {
+          functionName: "handler",
+          url: "file:///app/src/http/routes/x.ts",
+          lineNumber: 0,
+        },
+        children: [3, 5],
+      },
+      {
+        id: 3,
+        callFrame: {
+          functionName: "compactVerify",
+          url: "file:///app/node_modules/jose/dist/x.js",
+          lineNumber: 9,
+        },
+        children: [4],
+      },
+      { id: 4, callFrame: { functionName: "run", url: "", lineNumber: -1 } },
+      { id: 5, callFrame: { functionName: "writev", url: "", lineNumber: -1 } },
+      { id: 6, callFrame: { functionName: "(idle)", url: "", lineNumber: -1 } },
+    ],
+    startTime: 1_000,
+    endTime: 1_000 + 6 * 100,
+    samples: [4, 4, 5, 2, 6, 4],
+    timeDeltas: [100, 100, 100, 100, 100, 100],
+  };
+
+  it("counts native frames called from jose as token verification", () => {
+    const summary = summariseCpuProfile(profile);
+    const verification = summary.categories.find((entry) =>
+      entry.category.startsWith("token verification"),
+    );
+    expect(verification?.selfMs).toBeCloseTo(0.2);
+    expect(summary.functions[0]).toMatchObject({ name: "run", location: "" });
+  });
+
+  it("counts a native frame called from app code as that code's category", () => {
+    const summary = summariseCpuProfile(profile);
+    const writev = summary.functions.find((fn) => fn.name === "writev");
+    expect(writev?.category).toBe("app routes + middleware (src/http)");
+  });
+
+  it("does not let middleware that awaits next() claim what the rest of the pipeline runs", () => {
+    const pipeline: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1 }, children: [2] },
+        {
+          id: 2,
+          callFrame: {
+            functionName: "rateLimit",
+            url: "file:///app/src/http/middleware/rate-limit.ts",
+            lineNumber: 0,
+          },
+          children: [3],
+        },
+        {
+          id: 3,
+          callFrame: {
+            functionName: "_Request",
+            url: "node:internal/deps/undici/undici",
+            lineNumber: 0,
+          },
+        },
+      ],
+      startTime: 0,
+      endTime: 300,
+      samples: [2, 3, 3],
+      timeDeltas: [0, 100, 100],
+    };
+    const summary = summariseCpuProfile(pipeline);
+    const request = summary.functions.find((fn) => fn.name === "_Request");
+    expect(request?.category).toBe("WHATWG Request/Response/streams/URL");
+    expect(summary.functions.find((fn) => fn.name === "rateLimit")?.category).toBe("rate limiting");
+  });
+
+  it("leaves idle time out of the busy time", () => {
+    const summary = summariseCpuProfile(profile);
+    expect(summary.idleMs).toBeCloseTo(0.1);
+    expect(summary.busyMs).toBeCloseTo(0.4);
+  });
+
+  it("keeps only the samples inside the time window", () => {
+    const summary = summariseCpuProfile(profile, { startMicros: 1_250, endMicros: 1_450 });
+    expect(summary.busyMs).toBeCloseTo(0.2);
+    expect(summary.functions.map((fn) => fn.name).sort()).toEqual(["handler", "writev"]);
+  });
+});
+
+describe("bench latency quantiles", () => {
+  it("uses the nearest rank", () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(quantile(sorted, 0.5)).toBe(50);
+    expect(quantile(sorted, 0.99)).toBe(99);
+    expect(quantile([7], 0.95)).toBe(7);
+    expect(quantile([], 0.5)).toBeNaN();
+  });
+});
