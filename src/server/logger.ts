@@ -34,9 +34,9 @@ export function createLogger(settings: AppConfig["log"], production: boolean): L
       },
     });
   }
-  // Buffered, asynchronous writes: a synchronous write per access-log line costs the request path
-  // more than the rest of the logging (measured by npm run bench); flushLogs() empties the buffer.
-  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  // Asynchronous writes (coalesced while one is in flight): a synchronous write per access-log line
+  // costs the request path more than the logging itself (npm run bench); flushLogs() drains them.
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }
 
 /** Writes out buffered log lines; call before process.exit. */
