@@ -1,33 +1,32 @@
-import cluster from "node:cluster";
-import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { createKeyRepository } from "../asap/keys/create-key-repository.js";
-import { MemoryReplayGuard } from "../asap/replay/memory-replay-guard.js";
 import { RedisReplayGuard } from "../asap/replay/redis-replay-guard.js";
 import { verifyAsapToken } from "../asap/verify.js";
 import { type AppConfig, DEFAULT_KEY_REPOSITORY } from "../config/schema.js";
 import { createApp } from "../http/app.js";
-import { shareWorkerMetrics } from "../metrics/cluster-metrics.js";
-import {
-  MetricsServerError,
-  type RunningMetricsServer,
-  startMetricsServer,
-} from "../metrics/metrics-server.js";
 import { ObservedKeyRepository } from "../metrics/observed-key-repository.js";
 import { ObservedReplayGuard } from "../metrics/observed-replay-guard.js";
 import { ServiceMetrics } from "../metrics/service-metrics.js";
 import { createPredictionStore, PredictionLog, predictionRecordOf } from "../predictions/index.js";
-import { MemoryRateLimiter, type RateLimiter } from "../rate-limit/rate-limiter.js";
-import { RedisRateLimiter } from "../rate-limit/redis-rate-limiter.js";
-import type { BucketPolicy } from "../rate-limit/token-bucket.js";
 import type { ServedModel } from "../serving/inference-worker-pool.js";
 import { ServingEngine } from "../serving/serving-engine.js";
 import { SERVICE_VERSION } from "../version.js";
+import {
+  createRateLimiter,
+  createReplayGuard,
+  inferenceWorkerCount,
+  issuerPolicy,
+  startServiceMetricsServer,
+  thresholdOverride,
+} from "./dependencies.js";
 import { ensureDevKeyPair } from "./dev-keys.js";
 import { type ListeningServer, listenHttps } from "./https-server.js";
 import { productionProblems } from "./production-guard.js";
+import { StartupError } from "./startup-error.js";
 import { loadTlsCredentials, type TlsCredentials } from "./tls.js";
+
+export { StartupError } from "./startup-error.js";
 
 export interface RunningService {
   readonly port: number;
@@ -39,11 +38,6 @@ export interface RunningService {
   reloadModel(dir: string): Promise<ServedModel>;
   /** Graceful stop: readiness off, stop accepting, drain in-flight requests. */
   stop(): Promise<void>;
-}
-
-/** A start-up refusal whose message is meant for the operator. */
-export class StartupError extends Error {
-  readonly code = "startup_refused";
 }
 
 export interface StartOptions {
@@ -245,93 +239,4 @@ export async function startService(
       await metricsServer?.close();
     },
   };
-}
-
-function thresholdOverride(config: AppConfig) {
-  const { negativeBelow, positiveAbove } = config.model;
-  return negativeBelow !== null && positiveAbove !== null
-    ? { thresholds: { negativeBelow, positiveAbove } }
-    : {};
-}
-
-/** Inference threads per process: configured, or the cores shared among the HTTP processes. */
-function inferenceWorkerCount(config: AppConfig): number {
-  if (config.inference.workers > 0) return config.inference.workers;
-  return Math.max(1, Math.floor(availableParallelism() / config.server.workers));
-}
-
-/** Per-issuer override, else the default rate-limit policy. */
-function issuerPolicy(config: AppConfig): (issuer: string) => BucketPolicy {
-  const fallback = {
-    ratePerSecond: config.rateLimit.requestsPerSecond,
-    burst: config.rateLimit.burst,
-  };
-  return (issuer) => {
-    const override = Object.hasOwn(config.rateLimit.issuers, issuer)
-      ? config.rateLimit.issuers[issuer]
-      : undefined;
-    return override
-      ? { ratePerSecond: override.requestsPerSecond, burst: override.burst }
-      : fallback;
-  };
-}
-
-/** The jti store: none when replay protection is off, Redis when shared, else this process's memory. */
-function createReplayGuard(config: AppConfig, logger: Logger) {
-  if (!config.asap.replayProtection) return null;
-  if (config.asap.replayStore === "memory") return new MemoryReplayGuard();
-  let lastReport = 0;
-  return new RedisReplayGuard(config.asap.replayStore, {
-    onConnectionError: (error) => {
-      // Reconnect attempts fail many times a second during an outage: report at most every 10 s.
-      if (Date.now() - lastReport < 10_000) return;
-      lastReport = Date.now();
-      logger.error(
-        { err: error.message },
-        "replay store (Redis) unreachable: refusing tokens until it is back",
-      );
-    },
-  });
-}
-
-/** Per-issuer buckets in this process, or shared through Redis; null when rate limits are off. */
-function createRateLimiter(config: AppConfig, logger: Logger): RateLimiter | null {
-  if (!config.rateLimit.enabled) return null;
-  if (config.rateLimit.store === "memory") return new MemoryRateLimiter();
-  let lastReport = 0;
-  return new RedisRateLimiter(config.rateLimit.store, {
-    onFallback: (error) => {
-      if (Date.now() - lastReport < 10_000) return;
-      lastReport = Date.now();
-      logger.warn(
-        { err: String(error) },
-        "rate-limit store (Redis) unreachable: limiting per process",
-      );
-    },
-  });
-}
-
-/**
- * A single process serves its own /metrics; a cluster worker hands its registry to the primary,
- * which serves the sum (so a scrape never lands on one random worker).
- */
-async function startServiceMetricsServer(
-  config: AppConfig,
-  metrics: ServiceMetrics,
-): Promise<RunningMetricsServer | undefined> {
-  if (!config.metrics.enabled) return undefined;
-  if (cluster.isWorker) {
-    shareWorkerMetrics(metrics.registry);
-    return undefined;
-  }
-  try {
-    return await startMetricsServer({
-      host: config.metrics.host,
-      port: config.metrics.port,
-      registry: metrics.registry,
-    });
-  } catch (error) {
-    if (error instanceof MetricsServerError) throw new StartupError(error.message);
-    throw error;
-  }
 }

@@ -1,0 +1,108 @@
+// Builds the service's dependencies from the configuration (the pieces startService wires).
+import cluster from "node:cluster";
+import { availableParallelism } from "node:os";
+import type { Logger } from "pino";
+import { MemoryReplayGuard } from "../asap/replay/memory-replay-guard.js";
+import { RedisReplayGuard } from "../asap/replay/redis-replay-guard.js";
+import type { AppConfig } from "../config/schema.js";
+import { shareWorkerMetrics } from "../metrics/cluster-metrics.js";
+import {
+  MetricsServerError,
+  type RunningMetricsServer,
+  startMetricsServer,
+} from "../metrics/metrics-server.js";
+import type { ServiceMetrics } from "../metrics/service-metrics.js";
+import { MemoryRateLimiter, type RateLimiter } from "../rate-limit/rate-limiter.js";
+import { RedisRateLimiter } from "../rate-limit/redis-rate-limiter.js";
+import type { BucketPolicy } from "../rate-limit/token-bucket.js";
+import { StartupError } from "./startup-error.js";
+
+/** Label-threshold overrides from the config, when both are set. */
+export function thresholdOverride(config: AppConfig) {
+  const { negativeBelow, positiveAbove } = config.model;
+  return negativeBelow !== null && positiveAbove !== null
+    ? { thresholds: { negativeBelow, positiveAbove } }
+    : {};
+}
+
+/** Inference threads per process: configured, or the cores shared among the HTTP processes. */
+export function inferenceWorkerCount(config: AppConfig): number {
+  if (config.inference.workers > 0) return config.inference.workers;
+  return Math.max(1, Math.floor(availableParallelism() / config.server.workers));
+}
+
+/** Per-issuer override, else the default rate-limit policy. */
+export function issuerPolicy(config: AppConfig): (issuer: string) => BucketPolicy {
+  const fallback = {
+    ratePerSecond: config.rateLimit.requestsPerSecond,
+    burst: config.rateLimit.burst,
+  };
+  return (issuer) => {
+    const override = Object.hasOwn(config.rateLimit.issuers, issuer)
+      ? config.rateLimit.issuers[issuer]
+      : undefined;
+    return override
+      ? { ratePerSecond: override.requestsPerSecond, burst: override.burst }
+      : fallback;
+  };
+}
+
+/** The jti store: none when replay protection is off, Redis when shared, else this process's memory. */
+export function createReplayGuard(config: AppConfig, logger: Logger) {
+  if (!config.asap.replayProtection) return null;
+  if (config.asap.replayStore === "memory") return new MemoryReplayGuard();
+  let lastReport = 0;
+  return new RedisReplayGuard(config.asap.replayStore, {
+    onConnectionError: (error) => {
+      // Reconnect attempts fail many times a second during an outage: report at most every 10 s.
+      if (Date.now() - lastReport < 10_000) return;
+      lastReport = Date.now();
+      logger.error(
+        { err: error.message },
+        "replay store (Redis) unreachable: refusing tokens until it is back",
+      );
+    },
+  });
+}
+
+/** Per-issuer buckets in this process, or shared through Redis; null when rate limits are off. */
+export function createRateLimiter(config: AppConfig, logger: Logger): RateLimiter | null {
+  if (!config.rateLimit.enabled) return null;
+  if (config.rateLimit.store === "memory") return new MemoryRateLimiter();
+  let lastReport = 0;
+  return new RedisRateLimiter(config.rateLimit.store, {
+    onFallback: (error) => {
+      if (Date.now() - lastReport < 10_000) return;
+      lastReport = Date.now();
+      logger.warn(
+        { err: String(error) },
+        "rate-limit store (Redis) unreachable: limiting per process",
+      );
+    },
+  });
+}
+
+/**
+ * A single process serves its own /metrics; a cluster worker hands its registry to the primary,
+ * which serves the sum (so a scrape never lands on one random worker).
+ */
+export async function startServiceMetricsServer(
+  config: AppConfig,
+  metrics: ServiceMetrics,
+): Promise<RunningMetricsServer | undefined> {
+  if (!config.metrics.enabled) return undefined;
+  if (cluster.isWorker) {
+    shareWorkerMetrics(metrics.registry);
+    return undefined;
+  }
+  try {
+    return await startMetricsServer({
+      host: config.metrics.host,
+      port: config.metrics.port,
+      registry: metrics.registry,
+    });
+  } catch (error) {
+    if (error instanceof MetricsServerError) throw new StartupError(error.message);
+    throw error;
+  }
+}
