@@ -24,6 +24,8 @@ export const PreprocessSettingsSchema = z.object({
   negationScope: z.number().int().min(1).max(20),
   /** Add adjacent word pairs ("not good") as extra features. */
   bigrams: z.boolean(),
+  /** Add the character n-grams of this size of every word ("#<go", "#goo"...); 0 = off. */
+  charNgramSize: z.number().int().min(0).max(6).default(0),
   /** Fixed sequence length fed to the network. */
   sequenceLength: z.number().int().min(1).max(1000),
   /**
@@ -46,6 +48,7 @@ export const DEFAULT_PREPROCESS_SETTINGS: PreprocessSettings = {
   markNegationScope: false,
   negationScope: 3,
   bigrams: true,
+  charNgramSize: 0,
   sequenceLength: 64,
   padding: "repeat",
 };
@@ -178,11 +181,33 @@ export function tokenize(text: string, settings: PreprocessSettings): string[] {
   return tokens;
 }
 
-/** The features of a text: its tokens, then (if enabled) its adjacent token pairs. */
+/** The character n-grams of a word with boundary marks, prefixed by "#" ("#<go", "#go>"). */
+export function charNgrams(word: string, size: number): string[] {
+  const chars = [...`<${word}>`]; // code points, so surrogate pairs stay whole
+  const grams: string[] = [];
+  for (let i = 0; i + size <= chars.length; i++)
+    grams.push(`#${chars.slice(i, i + size).join("")}`);
+  return grams;
+}
+
+/**
+ * The features of a text: its tokens, then (if enabled) its adjacent token pairs, then (if
+ * enabled) the character n-grams of its words. Sequences are cut at the end, so the
+ * character n-grams go first when a text is long.
+ */
 export function extractFeatures(text: string, settings: PreprocessSettings): string[] {
   const tokens = tokenize(text, settings);
-  if (!settings.bigrams) return tokens;
   const features = tokens.slice();
-  for (let i = 0; i + 1 < tokens.length; i++) features.push(`${tokens[i]} ${tokens[i + 1]}`);
+  if (settings.bigrams) {
+    for (let i = 0; i + 1 < tokens.length; i++) features.push(`${tokens[i]} ${tokens[i + 1]}`);
+  }
+  if (settings.charNgramSize > 0) {
+    for (const token of tokens) {
+      if (!/^[\p{L}\p{N}_]/u.test(token)) continue; // words only: no emoticons or placeholders
+      features.push(
+        ...charNgrams(token.startsWith("not_") ? token.slice(4) : token, settings.charNgramSize),
+      );
+    }
+  }
   return features;
 }

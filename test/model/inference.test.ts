@@ -1,0 +1,192 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  InvalidInputError,
+  loadSentimentModel,
+  ModelLoadError,
+  type SentimentModel,
+} from "../../src/model/inference.js";
+
+/** The model shipped in the repository. */
+const SHIPPED_MODEL_DIR = "models/sentiment-boe";
+
+const STRANGE_TEXTS = [
+  "",
+  "   ",
+  "\u0000\u0000",
+  "\ud800 lone surrogate \udfff",
+  "😀😀😀 👍🏽",
+  "مرحبا بالعالم",
+  "e\u0301\u0301\u0301 combining",
+  "@only_a_mention http://only.a/url",
+  "&amp;&lt;&gt;&#0;&#x110000;",
+  "x".repeat(10_000),
+];
+
+describe("loadSentimentModel (shipped model)", () => {
+  let model: SentimentModel;
+
+  beforeAll(async () => {
+    model = await loadSentimentModel(SHIPPED_MODEL_DIR, { backend: "wasm" });
+  });
+  afterAll(() => model.dispose());
+
+  it("reports the backend it runs on", () => {
+    expect(model.backend).toBe("wasm");
+    expect(tf.getBackend()).toBe("wasm");
+  });
+
+  it("exposes validated metadata with thresholds and metrics", () => {
+    expect(model.metadata.thresholds.negativeBelow).toBeLessThanOrEqual(
+      model.metadata.thresholds.positiveAbove,
+    );
+    expect(model.metadata.metrics.validation?.n).toBeGreaterThan(0);
+  });
+
+  it("returns one prediction per text, in order, with scores in [0, 1]", async () => {
+    const texts = ["I love this so much, best day ever", "this is awful, I hate it", "ok"];
+    const predictions = await model.predict(texts);
+    expect(predictions).toHaveLength(3);
+    for (const p of predictions) {
+      expect(p.score).toBeGreaterThanOrEqual(0);
+      expect(p.score).toBeLessThanOrEqual(1);
+    }
+    const [love, hate] = predictions;
+    expect(love?.score).toBeGreaterThan(hate?.score ?? 1);
+  });
+
+  it("labels scores with the metadata thresholds", async () => {
+    const { negativeBelow, positiveAbove } = model.metadata.thresholds;
+    const predictions = await model.predict(["great great great", "terrible sad", "the", "meh"]);
+    for (const p of predictions) {
+      const expected =
+        p.score < negativeBelow ? "NEGATIVE" : p.score > positiveAbove ? "POSITIVE" : "NEUTRAL";
+      expect(p.label).toBe(expected);
+    }
+  });
+
+  it("scores texts in a batch exactly as one at a time", async () => {
+    const texts = ["good morning", "not good", "worst service ever", "thanks :)"];
+    const batch = await model.predict(texts);
+    for (const [i, text] of texts.entries()) {
+      const [single] = await model.predict([text]);
+      expect(single?.score).toBeCloseTo(batch[i]?.score ?? -1, 6);
+    }
+  });
+
+  it("scores any Unicode, empty and word-less text without throwing", async () => {
+    const predictions = await model.predict(STRANGE_TEXTS);
+    expect(predictions).toHaveLength(STRANGE_TEXTS.length);
+    for (const p of predictions) expect(Number.isFinite(p.score)).toBe(true);
+  });
+
+  it("gives every text with no known word the same score", async () => {
+    const [a, b] = await model.predict(["", "\u0000 @x http://y.z"]);
+    expect(a?.score).toBe(b?.score);
+  });
+
+  it("returns an empty array for no texts", async () => {
+    expect(await model.predict([])).toEqual([]);
+  });
+
+  it("rejects non-string input with a typed error", async () => {
+    const bad = [42] as unknown as string[];
+    await expect(model.predict(bad)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(model.predict(bad)).rejects.toMatchObject({ code: "invalid_input" });
+  });
+
+  it("does not leak tensors across predictions", async () => {
+    await model.predict(["warm up"]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) await model.predict(["one", "two words", ...STRANGE_TEXTS]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("loadSentimentModel options and errors", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "model-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("uses thresholds given in the options instead of the metadata", async () => {
+    const model = await loadSentimentModel(SHIPPED_MODEL_DIR, {
+      backend: "wasm",
+      thresholds: { negativeBelow: 0, positiveAbove: 1 },
+    });
+    try {
+      const predictions = await model.predict(["love it", "hate it"]);
+      expect(predictions.map((p) => p.label)).toEqual(["NEUTRAL", "NEUTRAL"]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("rejects inverted thresholds", async () => {
+    await expect(
+      loadSentimentModel(SHIPPED_MODEL_DIR, {
+        thresholds: { negativeBelow: 0.8, positiveAbove: 0.2 },
+      }),
+    ).rejects.toThrow();
+  });
+
+  it("fails with model_files_missing for a directory without model files", async () => {
+    await expect(loadSentimentModel(dir)).rejects.toMatchObject({ code: "model_files_missing" });
+  });
+
+  it("fails with model_files_invalid for corrupt metadata", async () => {
+    const copy = join(dir, "corrupt");
+    await cp(SHIPPED_MODEL_DIR, copy, { recursive: true });
+    await writeFile(join(copy, "metadata.json"), '{"name": 3}');
+    const error = await loadSentimentModel(copy).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect((error as ModelLoadError).code).toBe("model_files_invalid");
+  });
+
+  it("fails with model_files_invalid when vocab.json does not match the network", async () => {
+    const copy = join(dir, "short-vocab");
+    await cp(SHIPPED_MODEL_DIR, copy, { recursive: true });
+    const vocab = JSON.parse(await readFile(join(copy, "vocab.json"), "utf8")) as {
+      features: string[];
+    };
+    await writeFile(
+      join(copy, "vocab.json"),
+      JSON.stringify({ features: vocab.features.slice(1) }),
+    );
+    await expect(loadSentimentModel(copy)).rejects.toMatchObject({ code: "model_files_invalid" });
+  });
+
+  it("refuses to predict after dispose", async () => {
+    const model = await loadSentimentModel(SHIPPED_MODEL_DIR, { backend: "wasm" });
+    model.dispose();
+    await expect(model.predict(["x"])).rejects.toMatchObject({ code: "model_disposed" });
+  });
+});
+
+describe("backends", () => {
+  it("gives the same scores on WASM and CPU within 1e-4", async () => {
+    const texts = [
+      "I love this so much",
+      "worst day ever, so sad",
+      "not bad at all",
+      "meeting at 10:30 tomorrow",
+      ...STRANGE_TEXTS,
+    ];
+    const wasm = await loadSentimentModel(SHIPPED_MODEL_DIR, { backend: "wasm" });
+    const wasmScores = (await wasm.predict(texts)).map((p) => p.score);
+    wasm.dispose();
+    const cpu = await loadSentimentModel(SHIPPED_MODEL_DIR, { backend: "cpu" });
+    const cpuScores = (await cpu.predict(texts)).map((p) => p.score);
+    cpu.dispose();
+    expect(cpu.backend).toBe("cpu");
+    for (const [i, s] of wasmScores.entries()) {
+      expect(Math.abs(s - (cpuScores[i] as number))).toBeLessThan(1e-4);
+    }
+  });
+});

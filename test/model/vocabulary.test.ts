@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PREPROCESS_SETTINGS } from "../../src/model/preprocess.js";
+import {
+  buildVocabulary,
+  encodeFeatures,
+  encodeTexts,
+  PADDING_ID,
+  Vocabulary,
+} from "../../src/model/vocabulary.js";
+
+const limits = { minTokenCount: 2, minBigramCount: 3, maxFeatures: 100 };
+
+describe("buildVocabulary", () => {
+  it("keeps tokens and bigrams that reach their minimum counts", () => {
+    const vocab = buildVocabulary(
+      [["a", "b", "a b"], ["a", "b", "a b"], ["a", "c", "a b"], ["d b"], ["d b"]],
+      limits,
+    );
+    expect([...vocab.features].sort()).toEqual(["a", "a b", "b"]);
+  });
+
+  it("orders features by count, ties alphabetically, so builds are reproducible", () => {
+    const vocab = buildVocabulary([["z", "y", "x"], ["z", "y", "x"], ["x"]], limits);
+    expect(vocab.features).toEqual(["x", "y", "z"]);
+  });
+
+  it("caps the vocabulary at maxFeatures, keeping the most frequent", () => {
+    const vocab = buildVocabulary([["a", "b"], ["a", "b"], ["a"]], { ...limits, maxFeatures: 1 });
+    expect(vocab.features).toEqual(["a"]);
+  });
+
+  it("numbers features from 1 so that 0 stays the padding id", () => {
+    const vocab = new Vocabulary(["x", "y"]);
+    expect(vocab.idOf("x")).toBe(1);
+    expect(vocab.idOf("y")).toBe(2);
+    expect(vocab.size).toBe(3);
+  });
+
+  it("round-trips through its file form", () => {
+    const vocab = new Vocabulary(["x", "y z"]);
+    expect(Vocabulary.fromFile(JSON.parse(JSON.stringify(vocab.toFile()))).features).toEqual([
+      "x",
+      "y z",
+    ]);
+  });
+
+  it("rejects a malformed vocabulary file", () => {
+    expect(() => Vocabulary.fromFile({ features: [1, 2] })).toThrow();
+  });
+});
+
+describe("encodeFeatures", () => {
+  const vocab = new Vocabulary(["a", "b", "c"]);
+
+  it("repeats the known ids cyclically to fill the sequence", () => {
+    const out = new Int32Array(5);
+    encodeFeatures(["a", "unknown", "b"], vocab, "repeat", out);
+    expect([...out]).toEqual([1, 2, 1, 2, 1]);
+  });
+
+  it("pads with zeros when configured", () => {
+    const out = new Int32Array(4);
+    encodeFeatures(["c"], vocab, "zero", out);
+    expect([...out]).toEqual([3, 0, 0, 0]);
+  });
+
+  it("truncates long inputs", () => {
+    const out = new Int32Array(2);
+    encodeFeatures(["a", "b", "c"], vocab, "repeat", out);
+    expect([...out]).toEqual([1, 2]);
+  });
+
+  it("returns all padding when no feature is known", () => {
+    const out = new Int32Array(3).fill(9);
+    encodeFeatures(["zzz"], vocab, "repeat", out);
+    expect([...out]).toEqual([PADDING_ID, PADDING_ID, PADDING_ID]);
+  });
+});
+
+describe("encodeTexts", () => {
+  it("encodes texts into a row-major id matrix", () => {
+    const settings = { ...DEFAULT_PREPROCESS_SETTINGS, sequenceLength: 3, bigrams: false };
+    const ids = encodeTexts(["A b", "", "c"], new Vocabulary(["a", "b", "c"]), settings);
+    expect([...ids]).toEqual([1, 2, 1, 0, 0, 0, 3, 3, 3]);
+  });
+});
+
+describe("buildVocabulary with required features", () => {
+  it("keeps required features below the minimum count, even under the cap", () => {
+    const vocab = buildVocabulary(
+      [
+        ["a", "b", "rare"],
+        ["a", "b"],
+      ],
+      { minTokenCount: 2, minBigramCount: 2, maxFeatures: 2 },
+      new Set(["rare"]),
+    );
+    expect(vocab.features).toContain("rare");
+    expect(vocab.features).toHaveLength(2);
+  });
+});
