@@ -1,9 +1,10 @@
-import type { CryptoKey } from "jose";
-import { compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors } from "jose";
+import type { KeyObject } from "node:crypto";
 import { isAsapAlgorithm } from "./algorithms.js";
 import { checkAsapClaims, readAsapClaims, readIssuer } from "./claims.js";
-import { isCompactJws } from "./compact-jws.js";
+import { decodeJsonObjectSegment, isCompactJws } from "./compact-jws.js";
 import { AsapError, isAsapError } from "./errors.js";
+import { verifyJwsSignature } from "./jws-signature.js";
+import { keyMisfit } from "./keys/key-fit.js";
 import type { PublicKeyRepository } from "./keys/repository.js";
 import { kidBelongsToIssuer, validateKid } from "./kid.js";
 import { MemoryReplayGuard } from "./replay/memory-replay-guard.js";
@@ -70,7 +71,10 @@ export async function verifyAsapToken(
     throw new AsapError("malformed_token", "the token is not a compact JWS");
   }
 
-  const header = decodeHeader(token);
+  // isCompactJws guarantees exactly two dots.
+  const headerEnd = token.indexOf(".");
+  const payloadEnd = token.lastIndexOf(".");
+  const header = decodeSegment(token.slice(0, headerEnd), "header");
   const alg = header.alg;
   if (!isAsapAlgorithm(alg)) {
     throw new AsapError(
@@ -80,9 +84,12 @@ export async function verifyAsapToken(
   }
   const kid = validateKid(header.kid);
 
+  // Decoded once; nothing in it but the issuer is read before the signature is checked.
+  let payload: Record<string, unknown>;
   let unverifiedIssuer: string;
   try {
-    unverifiedIssuer = readIssuer(decodePayload(token));
+    payload = decodeSegment(token.slice(headerEnd + 1, payloadEnd), "payload");
+    unverifiedIssuer = readIssuer(payload);
   } catch (error) {
     throw isAsapError(error) ? error.withContext({ kid }) : error;
   }
@@ -95,7 +102,7 @@ export async function verifyAsapToken(
   }
 
   const key = await lookUpKey(options.keyRepository, kid, alg, context);
-  const payload = await verifySignature(token, key, alg, context);
+  await checkSignature(token, payloadEnd, header, key, alg, context);
 
   try {
     const claims = readAsapClaims(payload);
@@ -128,20 +135,12 @@ export function createAsapVerifier(
   return (token) => verifyAsapToken(token, bound);
 }
 
-function decodeHeader(token: string): Record<string, unknown> {
-  try {
-    return decodeProtectedHeader(token) as Record<string, unknown>;
-  } catch {
-    throw new AsapError("malformed_token", "the token header is not a JSON object");
+function decodeSegment(segment: string, name: "header" | "payload"): Record<string, unknown> {
+  const value = decodeJsonObjectSegment(segment);
+  if (value === undefined) {
+    throw new AsapError("malformed_token", `the token ${name} is not a JSON object`);
   }
-}
-
-function decodePayload(token: string): Record<string, unknown> {
-  try {
-    return decodeJwt(token) as Record<string, unknown>;
-  } catch {
-    throw new AsapError("malformed_token", "the token payload is not a JSON object");
-  }
+  return value;
 }
 
 async function lookUpKey(
@@ -149,7 +148,7 @@ async function lookUpKey(
   kid: string,
   alg: string,
   context: { issuer: string; kid: string },
-): Promise<CryptoKey> {
+): Promise<KeyObject> {
   try {
     return await repository.getPublicKey(kid, alg);
   } catch (error) {
@@ -161,48 +160,28 @@ async function lookUpKey(
   }
 }
 
-async function verifySignature(
+/** Throws unless the token signature by `key` verifies, after the header and key checks. */
+async function checkSignature(
   token: string,
-  key: CryptoKey,
+  payloadEnd: number,
+  header: Record<string, unknown>,
+  key: KeyObject,
   alg: string,
   context: { issuer: string; kid: string },
-): Promise<Record<string, unknown>> {
-  let payloadBytes: Uint8Array;
-  try {
-    ({ payload: payloadBytes } = await compactVerify(token, key, { algorithms: [alg] }));
-  } catch (error) {
-    throw signatureError(error, context);
+): Promise<void> {
+  // No JWS extension is understood, so any `crit` header must be refused (RFC 7515 §4.1.11).
+  if (header.crit !== undefined) {
+    throw new AsapError("malformed_token", "the token has critical header extensions", context);
   }
-  try {
-    const payload: unknown = JSON.parse(
-      new TextDecoder("utf-8", { fatal: true }).decode(payloadBytes),
-    );
-    if (typeof payload === "object" && payload !== null && !Array.isArray(payload)) {
-      return payload as Record<string, unknown>;
-    }
-  } catch {
-    // Falls through to the refusal below.
+  // Repositories check this when they import a key; checked again for any other repository.
+  const misfit = keyMisfit(key, alg);
+  if (misfit !== undefined) {
+    throw new AsapError("invalid_key", `the public key cannot verify ${alg}: ${misfit}`, context);
   }
-  throw new AsapError("malformed_token", "the token payload is not a JSON object", context);
-}
-
-function signatureError(error: unknown, context: { issuer: string; kid: string }): AsapError {
-  const options = { ...context, cause: error };
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new AsapError("invalid_signature", "the token signature does not verify", options);
+  const signature = Buffer.from(token.slice(payloadEnd + 1), "base64url");
+  if (!(await verifyJwsSignature(alg, token.slice(0, payloadEnd), signature, key))) {
+    throw new AsapError("invalid_signature", "the token signature does not verify", context);
   }
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) {
-    return new AsapError("unsupported_algorithm", "the token algorithm is not allowed", options);
-  }
-  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JOSENotSupported) {
-    // Also unknown `crit` header extensions.
-    return new AsapError("malformed_token", "the token is not a JWS this service accepts", options);
-  }
-  if (error instanceof TypeError) {
-    // jose rejects keys that do not fit the algorithm (type, curve, RSA modulus < 2048).
-    return new AsapError("invalid_key", "the public key cannot verify this algorithm", options);
-  }
-  return new AsapError("invalid_signature", "the token signature does not verify", options);
 }
 
 async function rememberOnce(

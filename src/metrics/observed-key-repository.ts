@@ -1,4 +1,4 @@
-import type { CryptoKey } from "jose";
+import type { KeyObject } from "node:crypto";
 import { isAsapError } from "../asap/errors.js";
 import type { PublicKeyRepository } from "../asap/keys/repository.js";
 import type { KeyLookupResult } from "./service-metrics.js";
@@ -28,8 +28,8 @@ export class ObservedKeyRepository implements PublicKeyRepository {
     private readonly onLookup: (result: KeyLookupResult) => void,
   ) {}
 
-  async getPublicKey(kid: string, alg: string): Promise<CryptoKey> {
-    let key: CryptoKey;
+  async getPublicKey(kid: string, alg: string): Promise<KeyObject> {
+    let key: KeyObject;
     try {
       key = await this.inner.getPublicKey(kid, alg);
     } catch (error) {

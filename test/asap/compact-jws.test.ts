@@ -1,6 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isCanonicalBase64url, isCompactJws } from "../../src/asap/compact-jws.js";
+import {
+  decodeJsonObjectSegment,
+  isCanonicalBase64url,
+  isCompactJws,
+} from "../../src/asap/compact-jws.js";
 
 describe("isCanonicalBase64url", () => {
   it("accepts whatever Buffer encodes", () => {
@@ -36,4 +40,25 @@ describe("isCompactJws", () => {
       expect(isCompactJws(token)).toBe(false);
     },
   );
+});
+
+describe("decodeJsonObjectSegment", () => {
+  const segment = (text: string | Buffer) => Buffer.from(text).toString("base64url");
+
+  it("decodes a base64url JSON object", () => {
+    expect(decodeJsonObjectSegment(segment('{"alg":"RS256","n":1}'))).toEqual({
+      alg: "RS256",
+      n: 1,
+    });
+  });
+
+  it.each(["[1,2]", "null", '"text"', "42", "{not json"])("refuses %s", (text) => {
+    expect(decodeJsonObjectSegment(segment(text))).toBeUndefined();
+  });
+
+  it("refuses bytes that are not UTF-8 rather than replacing them", () => {
+    const bytes = Buffer.from('{"sub":"@"}');
+    bytes[bytes.indexOf("@")] = 0xff;
+    expect(decodeJsonObjectSegment(segment(bytes))).toBeUndefined();
+  });
 });

@@ -1,3 +1,4 @@
+import { createSign, generateKeyPairSync, sign as signBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,6 +35,10 @@ const foreignKey = makeKey("dev/key1", "RS256", "foreign");
 // A public file that is not a key, and an EC key published under an RSA kid.
 const brokenKid = "dev/broken";
 const mismatchedKid = "dev/ec-key-as-rsa";
+// A P-384 key published under a kid that ES256 tokens name, and a too-short RSA key.
+const p384Kid = "ec-issuer/p384";
+const weakRsaKid = "dev/rsa1024";
+const weakRsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
 
 let dir: string;
 let repository: PublicKeyRepository;
@@ -45,6 +50,11 @@ beforeAll(async () => {
     "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n",
   );
   await writeFile(path.join(dir, "dev", "ec-key-as-rsa"), ecKey.publicPem);
+  await writeFile(path.join(dir, "ec-issuer", "p384"), makeKey(p384Kid, "ES384").publicPem);
+  await writeFile(
+    path.join(dir, "dev", "rsa1024"),
+    weakRsa.publicKey.export({ type: "spki", format: "pem" }),
+  );
 });
 
 afterAll(async () => {
@@ -110,6 +120,20 @@ describe("verifyAsapToken accepts", () => {
     const verified = await verifyAsapToken(await sign(psKey), options());
     expect(verified.alg).toBe("PS256");
   });
+
+  it.each(["RS384", "RS512", "PS384", "PS512", "ES384", "ES512"])(
+    "a valid %s token",
+    async (alg) => {
+      const key = makeKey(`alg-${alg.toLowerCase()}/key1`, alg);
+      const { dir: keyDir, repository: keyRepository } = await makeKeyRepository([key]);
+      try {
+        const verified = await verifyAsapToken(await sign(key), options({ keyRepository }));
+        expect([verified.alg, verified.kid]).toEqual([alg, key.kid]);
+      } finally {
+        await removeDir(keyDir);
+      }
+    },
+  );
 
   it("extra claims, returned in claims", async () => {
     const verified = await verifyAsapToken(await sign(devKey, { scope: "read" }), options());
@@ -259,6 +283,67 @@ describe("verifyAsapToken refuses", () => {
     expect((await refusal(token)).code).toBe("invalid_key");
   });
 
+  it("an ES256 token whose kid names a P-384 key as invalid_key", async () => {
+    const token = await signRaw({ ...ecKey, kid: p384Kid }, asapClaims("ec-issuer"));
+    expect((await refusal(token)).code).toBe("invalid_key");
+  });
+
+  it("an RS256 token whose kid names a 1024-bit RSA key as invalid_key", async () => {
+    const weakKey = {
+      kid: weakRsaKid,
+      alg: "RS256",
+      privateKey: weakRsa.privateKey,
+      publicPem: "",
+    };
+    const token = signRs256WithHeader(
+      weakKey,
+      { alg: "RS256", kid: weakRsaKid },
+      asapClaims("dev"),
+    );
+    expect((await refusal(token)).code).toBe("invalid_key");
+  });
+
+  it("a key from a repository that cannot verify the algorithm as invalid_key", async () => {
+    const ecPublicKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey;
+    const handsOverEc: PublicKeyRepository = { getPublicKey: async () => ecPublicKey };
+    const error = await refusal(await sign(devKey), { keyRepository: handsOverEc });
+    expect([error.code, error.kid]).toEqual(["invalid_key", "dev/key1"]);
+  });
+
+  it("an ES256 signature one byte short as invalid_signature", async () => {
+    const [header, payload, signature] = (await sign(ecKey)).split(".");
+    const short = Buffer.from(signature ?? "", "base64url")
+      .subarray(0, 63)
+      .toString("base64url");
+    expect((await refusal(`${header}.${payload}.${short}`)).code).toBe("invalid_signature");
+  });
+
+  it("a DER-encoded ES256 signature as invalid_signature", async () => {
+    const [header, payload] = (await sign(ecKey)).split(".");
+    const der = signBytes("sha256", Buffer.from(`${header}.${payload}`), ecKey.privateKey);
+    expect((await refusal(`${header}.${payload}.${der.toString("base64url")}`)).code).toBe(
+      "invalid_signature",
+    );
+  });
+
+  it("a PS256 signature presented as RS256 as invalid_signature", async () => {
+    const [, payload, signature] = (await sign({ ...devKey, alg: "PS256" })).split(".");
+    const header = base64url(JSON.stringify({ alg: "RS256", kid: "dev/key1", typ: "JWT" }));
+    expect((await refusal(`${header}.${payload}.${signature}`)).code).toBe("invalid_signature");
+  });
+
+  it("a signed payload that is not UTF-8 as malformed_token", async () => {
+    const header = base64url(JSON.stringify({ alg: "RS256", kid: "dev/key1" }));
+    const claims = JSON.stringify({ ...asapClaims("dev"), sub: "@" });
+    const bytes = Buffer.from(claims);
+    bytes[bytes.indexOf("@")] = 0xff;
+    const input = `${header}.${base64url(bytes)}`;
+    const signature = createSign("sha256").update(input).sign(devKey.privateKey);
+    expect((await refusal(`${input}.${signature.toString("base64url")}`)).code).toBe(
+      "malformed_token",
+    );
+  });
+
   it("a signature by another private key under the same kid as invalid_signature", async () => {
     expect((await refusal(await sign(foreignKey))).code).toBe("invalid_signature");
   });
@@ -301,6 +386,12 @@ describe("verifyAsapToken refuses", () => {
       crit: ["exp-extension"],
       "exp-extension": true,
     };
+    const token = signRs256WithHeader(devKey, header, asapClaims("dev"));
+    expect((await refusal(token)).code).toBe("malformed_token");
+  });
+
+  it("the b64 critical header as malformed_token", async () => {
+    const header = { alg: "RS256", kid: "dev/key1", crit: ["b64"], b64: true };
     const token = signRs256WithHeader(devKey, header, asapClaims("dev"));
     expect((await refusal(token)).code).toBe("malformed_token");
   });

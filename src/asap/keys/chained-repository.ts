@@ -1,4 +1,4 @@
-import type { CryptoKey } from "jose";
+import type { KeyObject } from "node:crypto";
 import { AsapError, isAsapError } from "../errors.js";
 import type { PublicKeyRepository } from "./repository.js";
 
@@ -14,7 +14,7 @@ export class ChainedKeyRepository implements PublicKeyRepository {
     this.repositories = [...repositories];
   }
 
-  async getPublicKey(kid: string, alg: string): Promise<CryptoKey> {
+  async getPublicKey(kid: string, alg: string): Promise<KeyObject> {
     let lastCause: unknown;
     for (const repository of this.repositories) {
       try {

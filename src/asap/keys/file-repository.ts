@@ -1,6 +1,6 @@
+import type { KeyObject } from "node:crypto";
 import { open, realpath } from "node:fs/promises";
 import path from "node:path";
-import type { CryptoKey } from "jose";
 import { AsapError, isAsapError } from "../errors.js";
 import { validateKid } from "../kid.js";
 import { BoundedMap } from "./bounded-map.js";
@@ -36,7 +36,7 @@ export class FileKeyRepository implements PublicKeyRepository {
     this.cache = new BoundedMap(options.maxCachedKids ?? 10_000);
   }
 
-  async getPublicKey(kid: string, alg: string): Promise<CryptoKey> {
+  async getPublicKey(kid: string, alg: string): Promise<KeyObject> {
     validateKid(kid);
     const now = this.clock();
     let cached = this.cache.get(kid);
@@ -56,7 +56,7 @@ export class FileKeyRepository implements PublicKeyRepository {
     const until = now + this.cacheMs;
     try {
       const pem = await this.readInsideDir(kid);
-      // An unchanged file keeps its already-imported CryptoKeys.
+      // An unchanged file keeps its already-parsed key.
       const key =
         previous?.kind === "key" && previous.key.pem === pem
           ? previous.key

@@ -1,4 +1,4 @@
-import type { CryptoKey } from "jose";
+import type { KeyObject } from "node:crypto";
 import { AsapError, isAsapError } from "../errors.js";
 import { validateKid } from "../kid.js";
 import { BoundedMap } from "./bounded-map.js";
@@ -94,7 +94,7 @@ export class HttpsKeyRepository implements PublicKeyRepository {
     this.refusals = new BoundedMap(this.options.maxCachedKids);
   }
 
-  async getPublicKey(kid: string, alg: string): Promise<CryptoKey> {
+  async getPublicKey(kid: string, alg: string): Promise<KeyObject> {
     validateKid(kid);
     const now = this.clock();
     const cached = this.keys.get(kid);
@@ -211,7 +211,7 @@ export class HttpsKeyRepository implements PublicKeyRepository {
     const freshUntil = this.clock() + maxAgeSeconds * 1000;
     const pem = response.body.toString("utf8");
     const previous = this.keys.get(kid);
-    // Same PEM as before: keep the already-imported CryptoKeys.
+    // Same PEM as before: keep the already-parsed key.
     const key = previous?.key.pem === pem ? previous.key : new ImportedPublicKey(pem, kid);
     return {
       kind: "key",

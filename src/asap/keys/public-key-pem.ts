@@ -1,46 +1,60 @@
-import type { CryptoKey } from "jose";
-import { importSPKI } from "jose";
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { AsapError } from "../errors.js";
+import { assertKeyFitsAlgorithm } from "./key-fit.js";
 
 const SPKI_PEM =
   /^\s*-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\s*$/;
 
-/** Imports a PEM SubjectPublicKeyInfo for `alg`; anything else is `invalid_key`. */
-export async function importPublicKeyPem(
-  pem: string,
-  alg: string,
-  kid: string,
-): Promise<CryptoKey> {
+/** Parses a PEM SubjectPublicKeyInfo; anything else is `invalid_key`. */
+function parseSpkiPem(pem: string, kid: string): KeyObject {
   if (!SPKI_PEM.test(pem)) {
     throw new AsapError("invalid_key", "the public key is not a PEM SubjectPublicKeyInfo", { kid });
   }
   try {
-    return await importSPKI(pem, alg);
+    return createPublicKey({ key: pem, format: "pem", type: "spki" });
   } catch (cause) {
-    throw new AsapError("invalid_key", `the public key cannot be used with ${alg}`, { kid, cause });
+    throw new AsapError("invalid_key", "the public key PEM cannot be parsed", { kid, cause });
   }
 }
 
 /**
- * One PEM and the CryptoKeys imported from it, per algorithm, so a PEM is parsed once
- * per (kid, alg) rather than on every request.
+ * One PEM, parsed once into a KeyObject, and the answer per algorithm (the key, or why it does
+ * not fit), so nothing is parsed or re-checked on every request.
  */
 export class ImportedPublicKey {
-  private readonly byAlgorithm = new Map<string, Promise<CryptoKey>>();
+  private parsed: { key: KeyObject } | { error: unknown } | undefined;
+  private readonly byAlgorithm = new Map<string, Promise<KeyObject>>();
 
   constructor(
     readonly pem: string,
     private readonly kid: string,
   ) {}
 
-  forAlgorithm(alg: string): Promise<CryptoKey> {
-    let key = this.byAlgorithm.get(alg);
-    if (key === undefined) {
-      key = importPublicKeyPem(this.pem, alg, this.kid);
+  forAlgorithm(alg: string): Promise<KeyObject> {
+    let answer = this.byAlgorithm.get(alg);
+    if (answer === undefined) {
+      answer = this.settle(alg);
       // The rejection is handed to every caller; this only keeps it from being "unhandled".
-      key.catch(() => {});
-      this.byAlgorithm.set(alg, key);
+      answer.catch(() => {});
+      this.byAlgorithm.set(alg, answer);
     }
-    return key;
+    return answer;
+  }
+
+  private settle(alg: string): Promise<KeyObject> {
+    try {
+      if (this.parsed === undefined) {
+        try {
+          this.parsed = { key: parseSpkiPem(this.pem, this.kid) };
+        } catch (error) {
+          this.parsed = { error };
+        }
+      }
+      if ("error" in this.parsed) throw this.parsed.error;
+      assertKeyFitsAlgorithm(this.parsed.key, alg, this.kid);
+      return Promise.resolve(this.parsed.key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }
