@@ -16,7 +16,7 @@ export async function ensureDevKeyPair(
   const created = await createKeyPair({
     issuer: settings.issuer,
     name: "default",
-    alg: "ES256",
+    alg: "RS256",
     privateDir: settings.privateDir,
     publicDir: settings.publicDir,
   });
