@@ -1,32 +1,16 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createKeyPair } from "../../src/asap/keygen.js";
-import { signAsapToken } from "../../src/asap/sign.js";
-import { loadTlsCredentials } from "../../src/server/tls.js";
 import { httpsRequest } from "../support/https-client.js";
 import { freePort } from "../support/redis-server.js";
-import { spawnService, stopService, waitUntilReady } from "../support/service-process.js";
+import {
+  prepareServiceDir,
+  spawnService,
+  stopService,
+  waitUntilReady,
+} from "../support/service-process.js";
 
 describe("SIGTERM under load", () => {
   it("finishes every request accepted before the signal, then exits 0", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "graceful-"));
-    const key = await createKeyPair({
-      issuer: "loader",
-      name: "k1",
-      alg: "ES256",
-      privateDir: join(dir, "keys/private"),
-      publicDir: join(dir, "keys/public"),
-    });
-    const privateKey = readFileSync(key.privateKeyPath, "utf8");
-    const ca = (
-      await loadTlsCredentials({
-        certFile: null,
-        keyFile: null,
-        selfSignedDir: join(dir, "keys/tls"),
-      })
-    ).cert;
+    const { dir, ca, token } = await prepareServiceDir("loader");
     const port = await freePort();
     const url = `https://localhost:${port}`;
     const child = spawnService(dir, {
@@ -45,16 +29,11 @@ describe("SIGTERM under load", () => {
     const send = async () => {
       let markSent = () => {};
       sent.push(new Promise<void>((r) => (markSent = r)));
-      const token = await signAsapToken({
-        privateKey,
-        kid: "loader/k1",
-        issuer: "loader",
-        audience: "sentiment-api",
-      });
+      const bearer = await token();
       return httpsRequest(`${url}/v1/sentiment/batch`, {
         ca,
         method: "POST",
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" },
         body: JSON.stringify({ texts }),
         onSent: () => markSent(),
       });

@@ -1,33 +1,19 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createKeyPair } from "../../src/asap/keygen.js";
-import { signAsapToken } from "../../src/asap/sign.js";
-import { loadTlsCredentials } from "../../src/server/tls.js";
 import { httpsRequest } from "../support/https-client.js";
 import { freePort } from "../support/redis-server.js";
 import { SHIPPED_MODEL_DIR } from "../support/service.js";
-import { spawnService, stopService, waitUntilReady } from "../support/service-process.js";
+import {
+  prepareServiceDir,
+  spawnService,
+  stopService,
+  waitUntilReady,
+} from "../support/service-process.js";
 
 describe("SIGHUP", () => {
   it("switches to the model the config now names, without failing requests in flight", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "reload-"));
-    const key = await createKeyPair({
-      issuer: "deployer",
-      name: "k1",
-      alg: "ES256",
-      privateDir: join(dir, "keys/private"),
-      publicDir: join(dir, "keys/public"),
-    });
-    const privateKey = readFileSync(key.privateKeyPath, "utf8");
-    const ca = (
-      await loadTlsCredentials({
-        certFile: null,
-        keyFile: null,
-        selfSignedDir: join(dir, "keys/tls"),
-      })
-    ).cert;
+    const { dir, ca, token } = await prepareServiceDir("deployer");
     // Version 2 of the model: the same weights under a new version in a new folder.
     const v2 = join(dir, "models/sentiment-v2");
     cpSync(SHIPPED_MODEL_DIR, v2, { recursive: true });
@@ -56,16 +42,11 @@ describe("SIGHUP", () => {
     await waitUntilReady(url, ca);
 
     const score = async () => {
-      const token = await signAsapToken({
-        privateKey,
-        kid: "deployer/k1",
-        issuer: "deployer",
-        audience: "sentiment-api",
-      });
+      const bearer = await token();
       const res = await httpsRequest(`${url}/v1/sentiment`, {
         ca,
         method: "POST",
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" },
         body: JSON.stringify({ text: "deploying on a friday, what could go wrong" }),
       });
       return {

@@ -1,40 +1,27 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKeyPair } from "../../src/asap/keygen.js";
-import { signAsapToken } from "../../src/asap/sign.js";
-import { loadTlsCredentials } from "../../src/server/tls.js";
 import { httpsRequest } from "../support/https-client.js";
 import { freePort, ThrowawayRedisServer } from "../support/redis-server.js";
-import { spawnService, stopService, waitUntilReady } from "../support/service-process.js";
+import {
+  prepareServiceDir,
+  spawnService,
+  stopService,
+  waitUntilReady,
+} from "../support/service-process.js";
 
 describe("replay protection shared through Redis by two server processes", () => {
   let redis: ThrowawayRedisServer;
   let dir: string;
   let ca: string;
-  let privateKey: string;
+  let token: () => Promise<string>;
   const services: { child: ChildProcess; url: string }[] = [];
 
   beforeAll(async () => {
     redis = await ThrowawayRedisServer.start();
-    dir = mkdtempSync(join(tmpdir(), "shared-replay-"));
-    const key = await createKeyPair({
-      issuer: "billing",
-      name: "k1",
-      alg: "ES256",
-      privateDir: join(dir, "keys/private"),
-      publicDir: join(dir, "keys/public"),
-    });
-    privateKey = readFileSync(key.privateKeyPath, "utf8");
-    ca = (
-      await loadTlsCredentials({
-        certFile: null,
-        keyFile: null,
-        selfSignedDir: join(dir, "keys/tls"),
-      })
-    ).cert;
+    const prepared = await prepareServiceDir("billing");
+    dir = prepared.dir;
+    ca = prepared.ca;
+    token = prepared.token;
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       const child = spawnService(dir, {
@@ -53,8 +40,6 @@ describe("replay protection shared through Redis by two server processes", () =>
     await redis?.stop();
   });
 
-  const token = () =>
-    signAsapToken({ privateKey, kid: "billing/k1", issuer: "billing", audience: "sentiment-api" });
   const whoami = (index: number, bearer: string) =>
     httpsRequest(`${services[index]?.url}/v1/whoami`, {
       ca,

@@ -127,7 +127,10 @@ describe("the running service", () => {
 describe("first start in an empty directory", () => {
   it("creates a dev key pair and a reusable self-signed certificate", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sentiment-api-"));
-    const config = parseConfig({ server: { host: "127.0.0.1", port: 0 } }, {});
+    const config = parseConfig(
+      { server: { host: "127.0.0.1", port: 0 }, metrics: { port: 0 } },
+      {},
+    );
     const first = await startService(config, pino({ level: "silent" }), { cwd: dir });
     await first.stop();
     expect(existsSync(join(dir, "keys/public/dev/default"))).toBe(true);
@@ -143,7 +146,10 @@ describe("first start in an empty directory", () => {
 
   it("refuses to start in production on development defaults", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sentiment-api-"));
-    const config = parseConfig({ server: { host: "127.0.0.1", port: 0 } }, {});
+    const config = parseConfig(
+      { server: { host: "127.0.0.1", port: 0 }, metrics: { port: 0 } },
+      {},
+    );
     const started = startService(config, pino({ level: "silent" }), { cwd: dir, production: true });
     await expect(started).rejects.toBeInstanceOf(StartupError);
     await expect(started).rejects.toThrow(/TLS_CERT_FILE/);

@@ -1,7 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { createKeyPair } from "../../src/asap/keygen.js";
+import { signAsapToken } from "../../src/asap/sign.js";
+import { loadTlsCredentials } from "../../src/server/tls.js";
 import { httpsRequest } from "./https-client.js";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -46,4 +51,35 @@ export async function stopService(child: ChildProcess): Promise<number | null> {
   child.kill("SIGTERM");
   const [code] = (await exited) as [number | null];
   return code;
+}
+
+export interface ServiceDir {
+  readonly dir: string;
+  /** PEM of the self-signed certificate the service will serve (made ahead, so it can be trusted). */
+  readonly ca: string;
+  /** Signs a fresh token for the directory's one issuer. */
+  token(): Promise<string>;
+}
+
+/** A working directory for a service process: one issuer's key pair and the TLS certificate. */
+export async function prepareServiceDir(issuer: string): Promise<ServiceDir> {
+  const dir = mkdtempSync(join(tmpdir(), `${issuer}-`));
+  const key = await createKeyPair({
+    issuer,
+    name: "k1",
+    alg: "ES256",
+    privateDir: join(dir, "keys/private"),
+    publicDir: join(dir, "keys/public"),
+  });
+  const privateKey = readFileSync(key.privateKeyPath, "utf8");
+  const tls = await loadTlsCredentials({
+    certFile: null,
+    keyFile: null,
+    selfSignedDir: join(dir, "keys/tls"),
+  });
+  return {
+    dir,
+    ca: tls.cert,
+    token: () => signAsapToken({ privateKey, kid: key.kid, issuer, audience: "sentiment-api" }),
+  };
 }
