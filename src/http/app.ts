@@ -5,6 +5,7 @@ import { httpMetrics } from "../metrics/http-metrics.js";
 import type { ServiceMetrics } from "../metrics/service-metrics.js";
 import type { AppEnv } from "./env.js";
 import { ApiError, type ErrorBody, toApiError } from "./errors.js";
+import { inferenceProtocolPaths, inferenceProtocolSchemas } from "./inference-protocol-openapi.js";
 import { accessLog } from "./middleware/access-log.js";
 import { asapAuth } from "./middleware/asap-auth.js";
 import { bodySizeLimit } from "./middleware/body-size-limit.js";
@@ -77,6 +78,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
         limits: deps.limits,
         rateLimited: deps.rateLimit !== undefined,
         version: deps.server.version,
+        extraPaths: inferenceProtocolPaths(),
+        extraSchemas: inferenceProtocolSchemas(),
       }),
     ),
   );
