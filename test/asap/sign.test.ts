@@ -266,10 +266,16 @@ describe("private key data URIs", () => {
     "data:text/plain;kid=a%2Fb;base64,AAAA",
     "data:application/pkcs8;kid=a%2Fb;base64,AAAA",
     "data:application/pkcs8;kid=..%2Fx;base64,AAAA",
-    "-----BEGIN PRIVATE KEY-----",
     "",
   ])("refuses %j as invalid_private_key", (uri) => {
     expect(() => parsePrivateKeyDataUri(uri)).toThrow(
+      expect.objectContaining({ code: "invalid_private_key" }),
+    );
+  });
+
+  it("refuses a PEM given where a data URI is expected", () => {
+    const pem = ec.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    expect(() => parsePrivateKeyDataUri(pem)).toThrow(
       expect.objectContaining({ code: "invalid_private_key" }),
     );
   });
