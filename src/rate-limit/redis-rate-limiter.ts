@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
-import { redisConnectionOptions } from "../redis/connection-options.js";
+import type { Redis } from "ioredis";
+import { createFailFastRedis } from "../redis/fail-fast-client.js";
 import { MemoryRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import { type BucketDecision, type BucketPolicy, describeBucket } from "./token-bucket.js";
 
@@ -51,16 +51,13 @@ export class RedisRateLimiter implements RateLimiter {
     private readonly options: RedisRateLimiterOptions = {},
   ) {
     this.keyPrefix = options.keyPrefix ?? "sentiment-api:ratelimit:";
-    this.redis = new Redis({
-      ...redisConnectionOptions(url),
-      commandTimeout: options.commandTimeoutMs ?? 500,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), 2000),
-    });
-    this.redis.on("error", () => {});
-    this.redis.defineCommand("takeToken", { numberOfKeys: 1, lua: TAKE_TOKEN_SCRIPT });
     const timeoutMs = options.commandTimeoutMs ?? 500;
+    // ioredis's own connect timeout (10 s): the first connection is awaited separately below.
+    this.redis = createFailFastRedis(url, {
+      commandTimeoutMs: timeoutMs,
+      connectTimeoutMs: 10_000,
+    });
+    this.redis.defineCommand("takeToken", { numberOfKeys: 1, lua: TAKE_TOKEN_SCRIPT });
     this.firstConnection = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("Redis not ready in time")), timeoutMs);
       this.redis.once("ready", () => {

@@ -47,21 +47,31 @@ export function issuerPolicy(config: AppConfig): (issuer: string) => BucketPolic
   };
 }
 
+// During an outage a store fails many times a second (every request, every reconnect attempt).
+const OUTAGE_REPORT_INTERVAL_MS = 10_000;
+
+/** Calls `report` at most once per `intervalMs`; calls in between are dropped. */
+function atMostEvery<T>(intervalMs: number, report: (value: T) => void): (value: T) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return (value) => {
+    const now = Date.now();
+    if (now - last < intervalMs) return;
+    last = now;
+    report(value);
+  };
+}
+
 /** The jti store: none when replay protection is off, Redis when shared, else this process's memory. */
 export function createReplayGuard(config: AppConfig, logger: Logger) {
   if (!config.asap.replayProtection) return null;
   if (config.asap.replayStore === "memory") return new MemoryReplayGuard();
-  let lastReport = 0;
   return new RedisReplayGuard(config.asap.replayStore, {
-    onConnectionError: (error) => {
-      // Reconnect attempts fail many times a second during an outage: report at most every 10 s.
-      if (Date.now() - lastReport < 10_000) return;
-      lastReport = Date.now();
+    onConnectionError: atMostEvery(OUTAGE_REPORT_INTERVAL_MS, (error: Error) =>
       logger.error(
         { err: error.message },
         "replay store (Redis) unreachable: refusing tokens until it is back",
-      );
-    },
+      ),
+    ),
   });
 }
 
@@ -69,16 +79,13 @@ export function createReplayGuard(config: AppConfig, logger: Logger) {
 export function createRateLimiter(config: AppConfig, logger: Logger): RateLimiter | null {
   if (!config.rateLimit.enabled) return null;
   if (config.rateLimit.store === "memory") return new MemoryRateLimiter();
-  let lastReport = 0;
   return new RedisRateLimiter(config.rateLimit.store, {
-    onFallback: (error) => {
-      if (Date.now() - lastReport < 10_000) return;
-      lastReport = Date.now();
+    onFallback: atMostEvery(OUTAGE_REPORT_INTERVAL_MS, (error: unknown) =>
       logger.warn(
         { err: String(error) },
         "rate-limit store (Redis) unreachable: limiting per process",
-      );
-    },
+      ),
+    ),
   });
 }
 

@@ -1,8 +1,9 @@
+import cluster from "node:cluster";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { createKeyRepository } from "../asap/keys/create-key-repository.js";
 import { RedisReplayGuard } from "../asap/replay/redis-replay-guard.js";
-import { verifyAsapToken } from "../asap/verify.js";
+import { createAsapVerifier } from "../asap/verify.js";
 import { type AppConfig, DEFAULT_KEY_REPOSITORY } from "../config/schema.js";
 import { createApp } from "../http/app.js";
 import { ObservedKeyRepository } from "../metrics/observed-key-repository.js";
@@ -88,12 +89,7 @@ export async function prepareService(
     }
   }
 
-  const tls = await loadTlsCredentials({
-    certFile: config.tls.certFile && resolve(cwd, config.tls.certFile),
-    keyFile: config.tls.keyFile && resolve(cwd, config.tls.keyFile),
-    selfSignedDir: resolve(cwd, config.tls.selfSignedDir),
-    clientCaFile: config.tls.clientCaFile && resolve(cwd, config.tls.clientCaFile),
-  });
+  const tls = await loadServiceTls(config, cwd);
   if (tls.selfSigned) {
     logger.warn(
       { fingerprint_sha256: tls.fingerprint256, created: tls.created },
@@ -103,6 +99,15 @@ export async function prepareService(
   return tls;
 }
 
+function loadServiceTls(config: AppConfig, cwd: string): Promise<TlsCredentials> {
+  return loadTlsCredentials({
+    certFile: config.tls.certFile && resolve(cwd, config.tls.certFile),
+    keyFile: config.tls.keyFile && resolve(cwd, config.tls.keyFile),
+    selfSignedDir: resolve(cwd, config.tls.selfSignedDir),
+    clientCaFile: config.tls.clientCaFile && resolve(cwd, config.tls.clientCaFile),
+  });
+}
+
 /** Wires config -> dependencies -> app -> HTTPS server. */
 export async function startService(
   config: AppConfig,
@@ -110,7 +115,10 @@ export async function startService(
   options: StartOptions = {},
 ): Promise<RunningService> {
   const cwd = options.cwd ?? process.cwd();
-  const tls = await prepareService(config, logger, options);
+  // A cluster worker only reads the certificate: its primary has already checked and prepared.
+  const tls = cluster.isWorker
+    ? await loadServiceTls(config, cwd)
+    : await prepareService(config, logger, options);
 
   const metrics = new ServiceMetrics({ allowedIssuers: config.asap.validIssuers });
   const keyRepository = new ObservedKeyRepository(
@@ -120,14 +128,14 @@ export async function startService(
   const replayStore = createReplayGuard(config, logger);
   const replayGuard =
     replayStore && new ObservedReplayGuard(replayStore, () => metrics.recordReplayStoreError());
-  const verifyOptions = {
+  const verifyToken = createAsapVerifier({
     keyRepository,
     replayGuard,
     audience: config.asap.audience,
     ...(config.asap.validIssuers.length > 0 ? { validIssuers: config.asap.validIssuers } : {}),
     leewaySeconds: config.asap.leewaySeconds,
     maxLifetimeSeconds: config.asap.maxLifetimeSeconds,
-  };
+  });
 
   const engine = new ServingEngine({
     modelDir: resolve(cwd, config.model.dir),
@@ -169,7 +177,7 @@ export async function startService(
   let accepting = true;
   const app = createApp({
     logger,
-    verifyToken: (token) => verifyAsapToken(token, verifyOptions),
+    verifyToken,
     readiness: () => {
       const modelReady = engine.isReady();
       return {
