@@ -48,9 +48,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   app.route("/", healthRoutes(deps.readiness));
 
+  // /v1 and /v2 share one authentication and one rate-limit middleware.
+  const authenticate = asapAuth({ verify: deps.verifyToken });
+  const limitRate = deps.rateLimit ? rateLimit(deps.rateLimit) : undefined;
+
   const v1 = new Hono<AppEnv>();
-  v1.use("*", asapAuth({ verify: deps.verifyToken }));
-  if (deps.rateLimit) v1.use("*", rateLimit(deps.rateLimit));
+  v1.use("*", authenticate);
+  if (limitRate) v1.use("*", limitRate);
   v1.use("*", bodySizeLimit(deps.limits.bodyLimitBytes));
   v1.route("/", whoamiRoutes());
   v1.route("/", sentimentRoutes(deps.scorer, deps.limits, deps.onScored));
@@ -60,8 +64,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.route(
     "/",
     inferenceProtocolRoutes(deps.scorer, {
-      auth: asapAuth({ verify: deps.verifyToken }),
-      rateLimit: deps.rateLimit ? rateLimit(deps.rateLimit) : undefined,
+      auth: authenticate,
+      rateLimit: limitRate,
       limits: deps.limits,
       isReady: () => deps.readiness().ready,
       server: deps.server,

@@ -1,13 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { createKeyPair } from "../../src/asap/keygen.js";
-import { signAsapToken } from "../../src/asap/sign.js";
 import { loadTlsCredentials } from "../../src/server/tls.js";
 import { httpsRequest } from "./https-client.js";
+import { issuerKeys } from "./issuer-keys.js";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 // The child runs in a temporary directory, so the TypeScript loader is named by its absolute URL.
@@ -64,22 +63,12 @@ export interface ServiceDir {
 /** A working directory for a service process: one issuer's key pair and the TLS certificate. */
 export async function prepareServiceDir(issuer: string): Promise<ServiceDir> {
   const dir = mkdtempSync(join(tmpdir(), `${issuer}-`));
-  const key = await createKeyPair({
-    issuer,
-    name: "k1",
-    alg: "ES256",
-    privateDir: join(dir, "keys/private"),
-    publicDir: join(dir, "keys/public"),
-  });
-  const privateKey = readFileSync(key.privateKeyPath, "utf8");
+  const keys = issuerKeys(dir);
+  await keys.keyFor(issuer);
   const tls = await loadTlsCredentials({
     certFile: null,
     keyFile: null,
     selfSignedDir: join(dir, "keys/tls"),
   });
-  return {
-    dir,
-    ca: tls.cert,
-    token: () => signAsapToken({ privateKey, kid: key.kid, issuer, audience: "sentiment-api" }),
-  };
+  return { dir, ca: tls.cert, token: () => keys.token(issuer) };
 }

@@ -2,12 +2,11 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pino } from "pino";
-import { createKeyPair } from "../../src/asap/keygen.js";
-import { signAsapToken } from "../../src/asap/sign.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { AppConfigInput } from "../../src/config/schema.js";
 import { type RunningService, startService } from "../../src/server/start.js";
 import { type HttpsRequest, type HttpsResponse, httpsRequest } from "./https-client.js";
+import { issuerKeys } from "./issuer-keys.js";
 
 export interface TestService {
   readonly dir: string;
@@ -33,26 +32,8 @@ export async function startTestService(
   options: { logLines?: string[] } = {},
 ): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), "sentiment-api-"));
-  // One creation per issuer, even when tokens for a new issuer are asked for concurrently.
-  const privateKeys = new Map<string, Promise<{ kid: string; pem: string }>>();
-  const keyFor = (issuer: string) => {
-    let key = privateKeys.get(issuer);
-    if (!key) {
-      key = createKeyPair({
-        issuer,
-        name: "test",
-        alg: "ES256",
-        privateDir: join(dir, "keys/private"),
-        publicDir: join(dir, "keys/public"),
-      }).then((created) => ({
-        kid: created.kid,
-        pem: readFileSync(created.privateKeyPath, "utf8"),
-      }));
-      privateKeys.set(issuer, key);
-    }
-    return key;
-  };
-  await keyFor("test-client");
+  const keys = issuerKeys(dir);
+  await keys.keyFor("test-client");
   const parsed = parseConfig(
     {
       ...config,
@@ -76,16 +57,7 @@ export async function startTestService(
     url,
     ca,
     service,
-    async token(issuer = "test-client", overrides = {}) {
-      const key = await keyFor(issuer);
-      return signAsapToken({
-        privateKey: key.pem,
-        kid: key.kid,
-        issuer,
-        audience: overrides.audience ?? "sentiment-api",
-        ...(overrides.subject ? { subject: overrides.subject } : {}),
-      });
-    },
+    token: (issuer = "test-client", overrides = {}) => keys.token(issuer, overrides),
     request: (path, options = {}) => httpsRequest(`${url}${path}`, { ...options, ca }),
   };
 }
