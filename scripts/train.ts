@@ -350,7 +350,8 @@ async function main(): Promise<void> {
   let lastPrinted = 0;
   const callbacks: TrainingCallbacks = {
     onBatch: (p) => {
-      if (p.seen === options.batchSize || p.seen <= options.batchSize) {
+      // The first batch of an epoch: restart the epoch clock used for the ETA.
+      if (p.seen <= options.batchSize) {
         epochStarted = performance.now();
         lastPrinted = 0;
       }

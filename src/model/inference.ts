@@ -108,6 +108,13 @@ export async function loadSentimentModel(
     options.thresholds === undefined ? undefined : ThresholdsSchema.parse(options.thresholds);
   const backend = await selectBackend(options.backend ?? "auto");
   const files = await readModelDirectory(dir);
+  // Checked before the network is built, so a mismatch neither builds nor leaks one.
+  if (files.metadata.vocabularySize !== files.vocabulary.size) {
+    throw new ModelLoadError(
+      "model_files_invalid",
+      `vocab.json has ${files.vocabulary.size} rows, metadata.json says ${files.metadata.vocabularySize}`,
+    );
+  }
   let network: LayersModel;
   try {
     network = await deserializeNetwork(files.network.modelJson, files.network.weightsBin);
@@ -116,19 +123,13 @@ export async function loadSentimentModel(
       cause,
     });
   }
-  if (files.metadata.vocabularySize !== files.vocabulary.size) {
-    throw new ModelLoadError(
-      "model_files_invalid",
-      `vocab.json has ${files.vocabulary.size} rows, metadata.json says ${files.metadata.vocabularySize}`,
-    );
-  }
-  const expected = [null, files.metadata.preprocessing.sequenceLength];
+  const sequenceLength = files.metadata.preprocessing.sequenceLength;
   const shape = network.inputs[0]?.shape;
-  if (shape === undefined || shape.length !== 2 || shape[1] !== expected[1]) {
+  if (shape === undefined || shape.length !== 2 || shape[1] !== sequenceLength) {
     network.dispose();
     throw new ModelLoadError(
       "model_files_invalid",
-      `network input shape ${JSON.stringify(shape)} does not match sequence length ${expected[1]}`,
+      `network input shape ${JSON.stringify(shape)} does not match sequence length ${sequenceLength}`,
     );
   }
   return new LoadedSentimentModel(

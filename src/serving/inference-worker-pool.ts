@@ -340,10 +340,11 @@ export class InferenceWorkerPool {
     this.allWorkers.add(worker);
     this.counters.workersStarted++;
 
+    const loadTimeoutMs = this.options.loadTimeoutMs ?? 120_000;
     const loadTimer = setTimeout(() => {
-      worker.lastError = `model did not load within ${this.options.loadTimeoutMs ?? 120_000} ms`;
+      worker.lastError = `model did not load within ${loadTimeoutMs} ms`;
       void this.terminate(worker);
-    }, this.options.loadTimeoutMs ?? 120_000);
+    }, loadTimeoutMs);
 
     thread.on("message", (reply: InferenceWorkerReply) => {
       if (reply.type === "ready") {

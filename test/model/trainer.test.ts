@@ -39,9 +39,17 @@ const options: TrainingOptions = {
   seed: 42,
 };
 
+/** Trains on the synthetic rows with `options`, as modified by `overrides`. */
+function train(overrides: Partial<TrainingOptions> = {}) {
+  return trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), {
+    ...options,
+    ...overrides,
+  });
+}
+
 describe("trainBagOfEmbeddings", () => {
   it("learns a separable task: validation loss drops and accuracy is far above chance", () => {
-    const result = trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), options);
+    const result = train();
     const first = result.history[0];
     const best = result.history.find((h) => h.epoch === result.bestEpoch);
     expect(best?.validationLoss).toBeLessThan(first?.validationLoss ?? 0);
@@ -49,40 +57,26 @@ describe("trainBagOfEmbeddings", () => {
   });
 
   it("learns with a hidden layer and feature dropout too", () => {
-    const result = trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), {
-      ...options,
-      hidden: 4,
-      positionDropout: 0.2,
-    });
+    const result = train({ hidden: 4, positionDropout: 0.2 });
     const best = result.history.find((h) => h.epoch === result.bestEpoch);
     expect(best?.validationAccuracy).toBeGreaterThan(0.85);
   });
 
   it("is reproducible: the same seed gives the same weights", () => {
-    const a = trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), {
-      ...options,
-      epochs: 2,
-    });
-    const b = trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), {
-      ...options,
-      epochs: 2,
-    });
+    const a = train({ epochs: 2 });
+    const b = train({ epochs: 2 });
     expect(
       Buffer.from(a.weights.embedding.buffer).equals(Buffer.from(b.weights.embedding.buffer)),
     ).toBe(true);
   });
 
   it("keeps the padding row of the embedding at zero", () => {
-    const result = trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), {
-      ...options,
-      epochs: 1,
-    });
+    const result = train({ epochs: 1 });
     expect([...result.weights.embedding.subarray(0, options.dim)].every((x) => x === 0)).toBe(true);
   });
 
   it("stops early once validation loss stops improving", () => {
-    const result = trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), {
-      ...options,
+    const result = train({
       epochs: 60,
       learningRate: 0.2,
       learningRateDecay: 1,
@@ -106,24 +100,14 @@ describe("lossAndAccuracy", () => {
 
 describe("trainBagOfEmbeddings with weight averaging", () => {
   it("returns averaged weights that still solve the task", () => {
-    const result = trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), {
-      ...options,
-      averageDecay: 0.9,
-    });
+    const result = train({ averageDecay: 0.9 });
     const best = result.history.find((h) => h.epoch === result.bestEpoch);
     expect(best?.validationAccuracy).toBeGreaterThan(0.9);
   });
 
   it("returns weights different from the unaveraged run with the same seed", () => {
-    const plain = trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), {
-      ...options,
-      epochs: 2,
-    });
-    const averaged = trainBagOfEmbeddings(encoded(trainRows), encoded(validationRows), {
-      ...options,
-      epochs: 2,
-      averageDecay: 0.9,
-    });
+    const plain = train({ epochs: 2 });
+    const averaged = train({ epochs: 2, averageDecay: 0.9 });
     expect(averaged.weights.embedding).not.toEqual(plain.weights.embedding);
     expect([...averaged.weights.embedding.subarray(0, options.dim)].every((x) => x === 0)).toBe(
       true,

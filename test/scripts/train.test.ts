@@ -18,6 +18,32 @@ async function train(args: string[]): Promise<{ stderr: string }> {
   });
 }
 
+/** Arguments for a quick, quiet two-epoch run on `data`, plus `extra` (e.g. --dim). */
+function quickTrainArgs(data: string, out: string, extra: string[]): string[] {
+  return [
+    "--data",
+    data,
+    "--out",
+    out,
+    "--epochs",
+    "2",
+    ...extra,
+    "--min-count",
+    "1",
+    "--sequence-length",
+    "16",
+    "--eval",
+    "none",
+    "--quiet",
+  ];
+}
+
+async function readMetadata(modelDir: string) {
+  return ModelMetadataSchema.parse(
+    JSON.parse(await readFile(join(modelDir, "metadata.json"), "utf8")),
+  );
+}
+
 describe("npm run train (smoke test on a few hundred rows)", () => {
   let dir: string;
   let stderr: string;
@@ -53,18 +79,14 @@ describe("npm run train (smoke test on a few hundred rows)", () => {
   });
 
   it("writes a model directory whose metadata validates", async () => {
-    const metadata = ModelMetadataSchema.parse(
-      JSON.parse(await readFile(join(outDir, "metadata.json"), "utf8")),
-    );
+    const metadata = await readMetadata(outDir);
     expect(metadata.name).toBe("tiny-model");
     expect(metadata.data[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(metadata.preprocessing.sequenceLength).toBe(16);
   });
 
   it("learns: validation loss drops and validation accuracy is far above chance", async () => {
-    const metadata = ModelMetadataSchema.parse(
-      JSON.parse(await readFile(join(outDir, "metadata.json"), "utf8")),
-    );
+    const metadata = await readMetadata(outDir);
     const history = metadata.training.history ?? [];
     const best = history.find((h) => h.epoch === metadata.training.bestEpoch);
     expect(best?.validationLoss).toBeLessThan(history[0]?.validationLoss ?? 0);
@@ -93,41 +115,9 @@ describe("npm run train (smoke test on a few hundred rows)", () => {
   it("is reproducible: the same seed writes identical weights", async () => {
     const again = join(dir, "again");
     const data = join(dir, "tiny.csv");
-    await train([
-      "--data",
-      data,
-      "--out",
-      again,
-      "--epochs",
-      "2",
-      "--dim",
-      "8",
-      "--min-count",
-      "1",
-      "--sequence-length",
-      "16",
-      "--eval",
-      "none",
-      "--quiet",
-    ]);
+    await train(quickTrainArgs(data, again, ["--dim", "8"]));
     const first = join(dir, "first");
-    await train([
-      "--data",
-      data,
-      "--out",
-      first,
-      "--epochs",
-      "2",
-      "--dim",
-      "8",
-      "--min-count",
-      "1",
-      "--sequence-length",
-      "16",
-      "--eval",
-      "none",
-      "--quiet",
-    ]);
+    await train(quickTrainArgs(data, first, ["--dim", "8"]));
     const [a, b] = await Promise.all([
       readFile(join(again, "weights.bin")),
       readFile(join(first, "weights.bin")),
@@ -138,28 +128,8 @@ describe("npm run train (smoke test on a few hundred rows)", () => {
   it("merges an --ensemble into one network with the members' embeddings side by side", async () => {
     const out = join(dir, "ensemble");
     const data = join(dir, "tiny.csv");
-    await train([
-      "--data",
-      data,
-      "--out",
-      out,
-      "--epochs",
-      "2",
-      "--dim",
-      "4",
-      "--ensemble",
-      "2",
-      "--min-count",
-      "1",
-      "--sequence-length",
-      "16",
-      "--eval",
-      "none",
-      "--quiet",
-    ]);
-    const metadata = ModelMetadataSchema.parse(
-      JSON.parse(await readFile(join(out, "metadata.json"), "utf8")),
-    );
+    await train(quickTrainArgs(data, out, ["--dim", "4", "--ensemble", "2"]));
+    const metadata = await readMetadata(out);
     expect(metadata.architecture).toMatch(/^Embedding\(\d+, 8\)/);
     expect(metadata.hyperParameters.ensemble).toBe(2);
     const model = await loadSentimentModel(out, { backend: "wasm" });

@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { loadSentimentModel, type SentimentModel } from "../../src/model/inference.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  loadSentimentModel,
+  type Prediction,
+  type SentimentModel,
+} from "../../src/model/inference.js";
 import { DynamicBatcher, type DynamicBatcherOptions } from "../../src/serving/dynamic-batcher.js";
 import { InferenceWorkerPool } from "../../src/serving/inference-worker-pool.js";
-import { createModelWorkspace, type ModelWorkspace, SAMPLE_TEXTS } from "./model-fixture.js";
-
-// Worker threads load TensorFlow.js and the model; on a loaded 2-core machine that takes seconds.
-vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+import { SAMPLE_TEXTS, useModelWorkspace } from "./model-fixture.js";
 
 const LIMITS: DynamicBatcherOptions = {
   maxBatchSize: 32,
@@ -23,25 +24,35 @@ function distinctTexts(count: number, prefix: string): string[] {
   );
 }
 
-let workspace: ModelWorkspace;
+const workspace = useModelWorkspace();
 let reference: SentimentModel;
 
 beforeAll(async () => {
-  workspace = await createModelWorkspace();
-  reference = await loadSentimentModel(workspace.modelDir);
+  reference = await loadSentimentModel(workspace().modelDir);
 });
 
-afterAll(async () => {
+afterAll(() => {
   reference?.dispose();
-  await workspace?.cleanup();
 });
+
+/** Checks that batched predictions match the in-process model's for the same texts. */
+async function expectReferencePredictions(
+  predictions: readonly Prediction[],
+  texts: readonly string[],
+): Promise<void> {
+  const expected = await reference.predict(texts);
+  expect(predictions.map((p) => p.label)).toEqual(expected.map((p) => p.label));
+  predictions.forEach((prediction, index) => {
+    expect(Math.abs(prediction.score - (expected[index]?.score ?? Number.NaN))).toBeLessThan(1e-6);
+  });
+}
 
 describe("with two workers", () => {
   let pool: InferenceWorkerPool;
   let batcher: DynamicBatcher;
 
   beforeAll(async () => {
-    pool = new InferenceWorkerPool({ modelDir: workspace.modelDir, workers: 2 });
+    pool = new InferenceWorkerPool({ modelDir: workspace().modelDir, workers: 2 });
     await pool.ready;
     batcher = new DynamicBatcher(pool, LIMITS);
   });
@@ -57,15 +68,9 @@ describe("with two workers", () => {
     );
     const served = await Promise.all(requests.map((texts) => batcher.score(texts)));
     for (const [caller, texts] of requests.entries()) {
-      const expected = await reference.predict(texts);
       const actual = served[caller]?.predictions ?? [];
       expect(actual).toHaveLength(texts.length);
-      actual.forEach((prediction, index) => {
-        expect(prediction.label).toBe(expected[index]?.label);
-        expect(Math.abs(prediction.score - (expected[index]?.score ?? Number.NaN))).toBeLessThan(
-          1e-6,
-        );
-      });
+      await expectReferencePredictions(actual, texts);
     }
   });
 
@@ -82,13 +87,7 @@ describe("with two workers", () => {
     const texts = distinctTexts(100, "split");
     const before = batcher.stats().batches;
     const { predictions } = await batcher.score(texts);
-    const expected = await reference.predict(texts);
-    expect(predictions.map((p) => p.label)).toEqual(expected.map((p) => p.label));
-    predictions.forEach((prediction, index) => {
-      expect(Math.abs(prediction.score - (expected[index]?.score ?? Number.NaN))).toBeLessThan(
-        1e-6,
-      );
-    });
+    await expectReferencePredictions(predictions, texts);
     expect(batcher.stats().batches - before).toBeGreaterThanOrEqual(Math.ceil(100 / 32));
     expect(
       Math.max(...Object.keys(batcher.stats().batchSizeCounts).map(Number)),
@@ -135,13 +134,7 @@ describe("with two workers", () => {
       "",
     ];
     const { predictions } = await batcher.score(texts);
-    const expected = await reference.predict(texts);
-    expect(predictions.map((p) => p.label)).toEqual(expected.map((p) => p.label));
-    predictions.forEach((prediction, index) => {
-      expect(Math.abs(prediction.score - (expected[index]?.score ?? Number.NaN))).toBeLessThan(
-        1e-6,
-      );
-    });
+    await expectReferencePredictions(predictions, texts);
   });
 
   test("refuses an empty request", async () => {
@@ -153,7 +146,7 @@ describe("with one worker", () => {
   let pool: InferenceWorkerPool;
 
   beforeAll(async () => {
-    pool = new InferenceWorkerPool({ modelDir: workspace.modelDir, workers: 1 });
+    pool = new InferenceWorkerPool({ modelDir: workspace().modelDir, workers: 1 });
     await pool.ready;
   });
 

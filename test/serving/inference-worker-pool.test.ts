@@ -1,26 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { InferenceWorkerPool } from "../../src/serving/inference-worker-pool.js";
-import { createModelWorkspace, type ModelWorkspace } from "./model-fixture.js";
+import { useModelWorkspace } from "./model-fixture.js";
 
-// Worker threads load TensorFlow.js and the model; on a loaded 2-core machine that takes seconds.
-vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
-
-let workspace: ModelWorkspace;
-
-beforeAll(async () => {
-  workspace = await createModelWorkspace();
-});
-
-afterAll(async () => {
-  await workspace?.cleanup();
-});
+const workspace = useModelWorkspace();
 
 describe("a pool of two workers", () => {
   let pool: InferenceWorkerPool;
   let readyBeforeLoad: boolean;
 
   beforeAll(() => {
-    pool = new InferenceWorkerPool({ modelDir: workspace.modelDir, workers: 2 });
+    pool = new InferenceWorkerPool({ modelDir: workspace().modelDir, workers: 2 });
     readyBeforeLoad = pool.isReady();
   });
 
@@ -33,7 +22,7 @@ describe("a pool of two workers", () => {
     const model = await pool.ready;
     expect(pool.isReady()).toBe(true);
     expect(pool.idleWorkerCount()).toBe(2);
-    expect(model.directory).toBe(workspace.modelDir);
+    expect(model.directory).toBe(workspace().modelDir);
     expect(typeof model.backend).toBe("string");
     expect(model.metadata.name.length).toBeGreaterThan(0);
     expect(pool.model).toEqual(model);
@@ -41,7 +30,7 @@ describe("a pool of two workers", () => {
 
   test("keeps serving the old model when a reload's model fails to load", async () => {
     const served = await pool.ready;
-    await expect(pool.reload(await workspace.brokenModelDir())).rejects.toMatchObject({
+    await expect(pool.reload(await workspace().brokenModelDir())).rejects.toMatchObject({
       code: "model_load_failed",
     });
     expect(pool.model).toEqual(served);
@@ -53,7 +42,7 @@ describe("a pool of two workers", () => {
 
   test("reload sends new batches to the new model and retires the old workers", async () => {
     const previous = await pool.ready;
-    const newDir = await workspace.deployNewVersion("9.9.9");
+    const newDir = await workspace().deployNewVersion("9.9.9");
     const reloaded = await pool.reload(newDir);
     expect(reloaded.metadata.version).toBe("9.9.9");
     expect(reloaded.directory).toBe(newDir);
@@ -66,7 +55,7 @@ describe("a pool of two workers", () => {
 });
 
 test("close fails a batch still running after the drain timeout with shutting_down", async () => {
-  const pool = new InferenceWorkerPool({ modelDir: workspace.modelDir, workers: 1 });
+  const pool = new InferenceWorkerPool({ modelDir: workspace().modelDir, workers: 1 });
   await pool.ready;
   const texts = Array.from({ length: 2000 }, (_, index) => `a long batch of text number ${index}`);
   const running = pool.run(texts);

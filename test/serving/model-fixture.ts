@@ -4,6 +4,7 @@
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterAll, beforeAll, vi } from "vitest";
 import { selectBackend } from "../../src/model/backend.js";
 import { initWeights, mulberry32 } from "../../src/model/bag-of-embeddings.js";
 import type { ModelMetadata } from "../../src/model/metadata.js";
@@ -111,5 +112,25 @@ export async function createModelWorkspace(): Promise<ModelWorkspace> {
       return target;
     },
     cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Gives the calling test file one workspace for all its tests (created before the first, removed
+ * after the last) and the long timeouts worker threads need. Call at the top level of the file.
+ */
+export function useModelWorkspace(): () => ModelWorkspace {
+  // Worker threads load TensorFlow.js and the model; on a loaded 2-core machine that takes seconds.
+  vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+  let workspace: ModelWorkspace | undefined;
+  beforeAll(async () => {
+    workspace = await createModelWorkspace();
+  });
+  afterAll(async () => {
+    await workspace?.cleanup();
+  });
+  return () => {
+    if (workspace === undefined) throw new Error("the model workspace is created in beforeAll");
+    return workspace;
   };
 }

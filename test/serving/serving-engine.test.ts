@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { ScoredTexts } from "../../src/serving/dynamic-batcher.js";
 import { ServingEngine } from "../../src/serving/serving-engine.js";
 import { isServingError } from "../../src/serving/serving-error.js";
-import { createModelWorkspace, type ModelWorkspace, SAMPLE_TEXTS } from "./model-fixture.js";
+import { SAMPLE_TEXTS, useModelWorkspace } from "./model-fixture.js";
 
-// Worker threads load TensorFlow.js and the model; on a loaded 2-core machine that takes seconds.
-vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
-
-let workspace: ModelWorkspace;
-
-beforeAll(async () => {
-  workspace = await createModelWorkspace();
-});
-
-afterAll(async () => {
-  await workspace?.cleanup();
-});
+const workspace = useModelWorkspace();
 
 describe("an engine from start to close", () => {
   let engine: ServingEngine;
@@ -23,7 +12,7 @@ describe("an engine from start to close", () => {
   let readyBeforeLoad: boolean;
 
   beforeAll(() => {
-    engine = new ServingEngine({ modelDir: workspace.modelDir, workers: 1 });
+    engine = new ServingEngine({ modelDir: workspace().modelDir, workers: 1 });
     readyBeforeLoad = engine.isReady();
     scoredBeforeLoad = engine.score(["too early"]);
     scoredBeforeLoad.catch(() => {});
@@ -56,7 +45,7 @@ describe("an engine from start to close", () => {
 
 test("fails every request of a crashed worker's batch with inference_worker_crashed and serves later ones", async () => {
   const engine = new ServingEngine({
-    modelDir: workspace.modelDir,
+    modelDir: workspace().modelDir,
     workers: 1,
     deadlineMs: 60_000,
   });
@@ -81,13 +70,13 @@ test("fails every request of a crashed worker's batch with inference_worker_cras
 
 test("reloads a new model under concurrent load without failing a request", async () => {
   const engine = new ServingEngine({
-    modelDir: workspace.modelDir,
+    modelDir: workspace().modelDir,
     workers: 2,
     deadlineMs: 60_000,
   });
   try {
     const first = await engine.ready;
-    const newDir = await workspace.deployNewVersion("2.0.0-reload");
+    const newDir = await workspace().deployNewVersion("2.0.0-reload");
     const results: ScoredTexts[] = [];
     const failures: unknown[] = [];
     let reloaded = false;
@@ -126,7 +115,7 @@ test("reloads a new model under concurrent load without failing a request", asyn
 });
 
 test("stays not ready and says why when the first model fails to load", async () => {
-  const engine = new ServingEngine({ modelDir: await workspace.brokenModelDir(), workers: 1 });
+  const engine = new ServingEngine({ modelDir: await workspace().brokenModelDir(), workers: 1 });
   try {
     const failure = await engine.ready.then(
       () => undefined,
