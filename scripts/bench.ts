@@ -27,7 +27,7 @@ import {
   type TimeWindow,
 } from "./bench/cpu-profile.js";
 import { type LoadResult, runLoad } from "./bench/load-run.js";
-import { measureModelThroughput } from "./bench/model-throughput.js";
+import { type ModelThroughputReport, measureModelThroughput } from "./bench/model-throughput.js";
 import { processTreeCpuSeconds, processTreeMemory } from "./bench/proc-stats.js";
 import {
   type BenchReport,
@@ -45,8 +45,13 @@ import {
   startEchoServer,
   startService,
 } from "./bench/server-process.js";
-import { type BenchIssuer, createBenchIssuer, TokenPool } from "./bench/token-minter.js";
-import { measureTokenVerifyCost } from "./bench/token-verify-cost.js";
+import {
+  BENCH_AUDIENCE,
+  type BenchIssuer,
+  createBenchIssuer,
+  TokenPool,
+} from "./bench/token-minter.js";
+import { measureTokenVerifyCost, type TokenVerifyCost } from "./bench/token-verify-cost.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -294,8 +299,8 @@ async function serverBackend(bench: Bench, server: ServerProcess): Promise<strin
 }
 
 interface Limits {
-  readonly model: Awaited<ReturnType<typeof measureModelThroughput>>;
-  readonly verify: Awaited<ReturnType<typeof measureTokenVerifyCost>>;
+  readonly model: ModelThroughputReport;
+  readonly verify: TokenVerifyCost;
   readonly echo: MeasuredRun;
 }
 
@@ -441,7 +446,7 @@ async function main(): Promise<void> {
       // --quick: one inference worker per server, so three servers start faster.
       ...(quick ? { INFERENCE_WORKERS: "1" } : {}),
       ASAP_PUBLICKEY_REPOSITORY: issuer.publicKeyRepository,
-      ASAP_VALID_AUDIENCE: "sentiment-api",
+      ASAP_VALID_AUDIENCE: BENCH_AUDIENCE,
       ASAP_REPLAY_PROTECTION: "true",
       // Metrics stay on, each server on its own free port; logs are JSON lines into a file.
       METRICS_HOST: "127.0.0.1",

@@ -36,7 +36,7 @@ export interface ProfileSummary {
   readonly functions: readonly FunctionSelfTime[];
 }
 
-export const IDLE = "idle";
+const IDLE = "idle";
 
 /**
  * Code that owns everything it calls: node internals called from jose count as verification.
@@ -90,13 +90,13 @@ const URL_CATEGORIES: readonly [RegExp, string][] = [
 ];
 
 /** The owner category of a frame's code, if it is one of the owners. */
-export function ownerCategory(url: string): string | undefined {
+function ownerCategory(url: string): string | undefined {
   for (const [pattern, category] of OWNER_CATEGORIES) if (pattern.test(url)) return category;
   return undefined;
 }
 
 /** The category of one frame's own code, or undefined for native frames (they take their caller's). */
-export function categoriseFrame(functionName: string, url: string): string | undefined {
+function categoriseFrame(functionName: string, url: string): string | undefined {
   if (functionName === "(idle)" || functionName === "(root)") return IDLE;
   if (functionName === "(garbage collector)") return "GC";
   if (functionName === "(program)") return "(program): native, outside JS (epoll, TLS reads...)";

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 let ticksPerSecond: number | undefined;
 
 /** Kernel clock ticks per second (the unit of utime/stime in /proc/<pid>/stat). */
-export function clockTicksPerSecond(): number {
+function clockTicksPerSecond(): number {
   if (ticksPerSecond === undefined) {
     try {
       ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
@@ -21,7 +21,7 @@ export function clockTicksPerSecond(): number {
 }
 
 /** The fields after the command name of a /proc/<pid>/stat line (the name may hold spaces). */
-export function statFields(statLine: string): string[] {
+function statFields(statLine: string): string[] {
   return statLine
     .slice(statLine.lastIndexOf(")") + 2)
     .trim()
@@ -29,7 +29,7 @@ export function statFields(statLine: string): string[] {
 }
 
 /** utime + stime of one process, all its threads included, in seconds; NaN if it is gone. */
-export function processCpuSeconds(pid: number): number {
+function processCpuSeconds(pid: number): number {
   try {
     const fields = statFields(readFileSync(`/proc/${pid}/stat`, "utf8"));
     // Field 14 (utime) and 15 (stime) of proc(5); index 0 here is field 3 (state).
@@ -40,7 +40,7 @@ export function processCpuSeconds(pid: number): number {
 }
 
 /** `pid` and every process below it (e.g. node:cluster workers). */
-export function processTree(pid: number): number[] {
+function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -66,7 +66,7 @@ export function processTree(pid: number): number[] {
  * The node processes of a tree: the server and its node:cluster workers, without helpers such as
  * tsx's esbuild service.
  */
-export function nodeProcessTree(pid: number): number[] {
+function nodeProcessTree(pid: number): number[] {
   const node = realpathSync(process.execPath);
   return processTree(pid).filter((member) => {
     try {
@@ -95,7 +95,7 @@ export interface ProcessMemory {
 }
 
 /** VmRSS and VmHWM of one process, or undefined if it is gone. */
-export function processMemory(pid: number): ProcessMemory | undefined {
+function processMemory(pid: number): ProcessMemory | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const kib = (field: string) =>

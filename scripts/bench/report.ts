@@ -86,14 +86,14 @@ const totalRss = (memory: readonly ProcessMemory[]) =>
   memory.reduce((sum, process) => sum + process.rssBytes, 0);
 
 /** A served run by id; throws when the scenario was not measured. */
-export function servedRun(report: Pick<BenchReport, "served">, id: ScenarioId): ServedRun {
+function servedRun(report: Pick<BenchReport, "served">, id: ScenarioId): ServedRun {
   const run = report.served.find((candidate) => candidate.id === id);
   if (run === undefined) throw new Error(`scenario ${id} was not measured`);
   return run;
 }
 
 /** Errors (connection errors, timeouts) plus non-2xx answers over every run against servers. */
-export function totalFailures(report: Pick<BenchReport, "served" | "echo">): number {
+function totalFailures(report: Pick<BenchReport, "served" | "echo">): number {
   return [report.echo, ...report.served].reduce(
     (sum, run) => sum + run.load.errors + run.load.non2xx,
     0,
@@ -101,7 +101,7 @@ export function totalFailures(report: Pick<BenchReport, "served" | "echo">): num
 }
 
 /** The issue's goals, as ratios of numbers measured in this run. */
-export function evaluateGoals(report: BenchReport): GoalResult[] {
+function evaluateGoals(report: BenchReport): GoalResult[] {
   const single64 = servedRun(report, "single-c64");
   const batch = servedRun(report, "batch64");
   const modelAt64 = report.model.results.find((result) => result.batchSize === 64);

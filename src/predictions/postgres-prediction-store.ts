@@ -1,7 +1,7 @@
 import pg from "pg";
-import type { SentimentLabel } from "../model/labels.js";
 import { pendingMigrations } from "./migrations.js";
 import type { PredictionRecord } from "./prediction-record.js";
+import { type PredictionRow, recordOfRow } from "./prediction-row.js";
 import {
   DEFAULT_EXPORT_PAGE_SIZE,
   type ExportOptions,
@@ -18,22 +18,6 @@ export interface PostgresPredictionStoreOptions {
   queryTimeoutMs?: number;
   /** Told about errors of idle connections (for instance the server went away). */
   onConnectionError?: (error: Error) => void;
-}
-
-interface PredictionRow {
-  seq: string;
-  id: string;
-  created_at: Date;
-  request_id: string;
-  issuer: string;
-  subject: string;
-  model_name: string;
-  model_version: string;
-  label: string;
-  score: number;
-  latency_ms: number;
-  text: string | null;
-  text_sha256: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -141,7 +125,7 @@ export class PostgresPredictionStore implements PredictionStore {
     let after = "0";
     for (;;) {
       this.assertOpen();
-      const { rows } = await this.pool.query<PredictionRow>(
+      const { rows } = await this.pool.query<PredictionRow<string>>(
         `SELECT * FROM predictions
          WHERE seq > $1
            AND ($2::timestamptz IS NULL OR created_at >= $2)
@@ -170,21 +154,4 @@ export class PostgresPredictionStore implements PredictionStore {
   private assertOpen(): void {
     if (this.closed) throw new PredictionStoreError("store_closed", "the store is closed");
   }
-}
-
-function recordOfRow(row: PredictionRow): PredictionRecord {
-  return {
-    id: row.id,
-    createdAt: row.created_at,
-    requestId: row.request_id,
-    issuer: row.issuer,
-    subject: row.subject,
-    modelName: row.model_name,
-    modelVersion: row.model_version,
-    label: row.label as SentimentLabel,
-    score: row.score,
-    latencyMs: row.latency_ms,
-    text: row.text,
-    textSha256: row.text_sha256,
-  };
 }

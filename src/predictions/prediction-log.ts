@@ -49,6 +49,15 @@ export type DropReason = "buffer_full" | "invalid_record" | "log_closed" | "shut
 
 const LABELS = new Set(["NEGATIVE", "NEUTRAL", "POSITIVE"]);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+// Hoisted: record() runs on the request path.
+const STRING_FIELDS = [
+  "id",
+  "requestId",
+  "issuer",
+  "subject",
+  "modelName",
+  "modelVersion",
+] as const satisfies readonly (keyof PredictionRecord)[];
 
 /** Why a record cannot be stored, or undefined when it can. Keeps one bad record from blocking a batch forever. */
 export function invalidRecordReason(record: PredictionRecord): string | undefined {
@@ -60,9 +69,8 @@ export function invalidRecordReason(record: PredictionRecord): string | undefine
   if (!LABELS.has(record.label)) return "label is not NEGATIVE, NEUTRAL or POSITIVE";
   if (!SHA256_HEX.test(record.textSha256)) return "textSha256 is not a SHA-256 hex digest";
   if (record.text !== null && typeof record.text !== "string") return "text is not a string";
-  for (const field of ["id", "requestId", "issuer", "subject", "modelName", "modelVersion"]) {
-    if (typeof record[field as keyof PredictionRecord] !== "string")
-      return `${field} is not a string`;
+  for (const field of STRING_FIELDS) {
+    if (typeof record[field] !== "string") return `${field} is not a string`;
   }
   return undefined;
 }
@@ -74,14 +82,11 @@ class WriteTimeoutError extends Error {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WriteTimeoutError(ms)), ms);
-  });
+/** Rejects with a WriteTimeoutError when `write` takes longer than `ms`. */
+async function writeWithin(write: Promise<void>, ms: number): Promise<void> {
   // A write that lost the race may still settle later; its outcome is ignored on purpose.
-  promise.catch(() => undefined);
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  write.catch(() => undefined);
+  if ((await within(write, ms)) === "timeout") throw new WriteTimeoutError(ms);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -266,7 +271,7 @@ export class PredictionLog {
       if (this.state === "closed" || this.buffer.length === 0) return undefined;
       const batch = this.buffer.slice(0, this.batchSize);
       try {
-        await withTimeout(this.writeBatch(batch), this.writeTimeoutMs);
+        await writeWithin(this.writeBatch(batch), this.writeTimeoutMs);
       } catch (error) {
         this.noteWriteFailure(error, batch.length);
         return error ?? new Error("write failed");

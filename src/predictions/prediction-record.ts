@@ -21,19 +21,12 @@ export interface PredictionRecord {
   textSha256: string;
 }
 
-/** What the scoring path knows about one scored text. */
-export interface ScoredText {
+/** What the scoring path knows about one scored text: a record before its id, hash and text policy. */
+export type ScoredText = Omit<PredictionRecord, "id" | "createdAt" | "text" | "textSha256"> & {
+  /** Default: now, by the clock given to predictionRecordOf. */
   createdAt?: Date;
-  requestId: string;
-  issuer: string;
-  subject: string;
-  modelName: string;
-  modelVersion: string;
-  label: SentimentLabel;
-  score: number;
-  latencyMs: number;
   text: string;
-}
+};
 
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");

@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { SentimentLabel } from "../model/labels.js";
 import { pendingMigrations } from "./migrations.js";
 import type { PredictionRecord } from "./prediction-record.js";
+import { type PredictionRow, recordOfRow } from "./prediction-row.js";
 import {
   DEFAULT_EXPORT_PAGE_SIZE,
   type ExportOptions,
@@ -22,22 +22,6 @@ export interface SqlitePredictionStoreOptions {
   busyTimeoutMs?: number;
   /** How long migrate() waits for another process that is migrating. Default 10 000 ms. */
   migrationBusyTimeoutMs?: number;
-}
-
-interface PredictionRow {
-  seq: number;
-  id: string;
-  created_at: string;
-  request_id: string;
-  issuer: string;
-  subject: string;
-  model_name: string;
-  model_version: string;
-  label: string;
-  score: number;
-  latency_ms: number;
-  text: string | null;
-  text_sha256: string;
 }
 
 const INSERT = `INSERT INTO predictions
@@ -124,7 +108,7 @@ export class SqlitePredictionStore implements PredictionStore {
     let after = 0;
     for (;;) {
       this.assertOpen();
-      const rows = page.all(after, since, until, pageSize) as PredictionRow[];
+      const rows = page.all(after, since, until, pageSize) as PredictionRow<number>[];
       for (const row of rows) yield recordOfRow(row);
       const last = rows.at(-1);
       if (last === undefined || rows.length < pageSize) return;
@@ -139,21 +123,4 @@ export class SqlitePredictionStore implements PredictionStore {
   private assertOpen(): void {
     if (!this.db.open) throw new PredictionStoreError("store_closed", "the store is closed");
   }
-}
-
-function recordOfRow(row: PredictionRow): PredictionRecord {
-  return {
-    id: row.id,
-    createdAt: new Date(row.created_at),
-    requestId: row.request_id,
-    issuer: row.issuer,
-    subject: row.subject,
-    modelName: row.model_name,
-    modelVersion: row.model_version,
-    label: row.label as SentimentLabel,
-    score: row.score,
-    latencyMs: row.latency_ms,
-    text: row.text,
-    textSha256: row.text_sha256,
-  };
 }
