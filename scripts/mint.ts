@@ -77,7 +77,7 @@ async function findKey(
   explicitKid: string | undefined,
 ): Promise<{ privateKey: KeyObject; kid: string }> {
   if (values.key !== undefined) {
-    const privateKey = createPrivateKey(await readFile(values.key, "utf8"));
+    const privateKey = await readPrivateKey(values.key);
     return { privateKey, kid: explicitKid ?? `${issuer}/${path.basename(values.key, ".pem")}` };
   }
   const dataUri = nonEmpty(process.env.ASAP_PRIVATE_KEY);
@@ -88,7 +88,7 @@ async function findKey(
   const dir = path.resolve(values["private-dir"]);
   if (explicitKid !== undefined) {
     const file = path.join(dir, ...`${explicitKid}.pem`.split("/"));
-    return { privateKey: createPrivateKey(await readFile(file, "utf8")), kid: explicitKid };
+    return { privateKey: await readPrivateKey(file), kid: explicitKid };
   }
   const issuerDir = path.join(dir, ...issuer.split("/"));
   const newest = await newestPem(issuerDir);
@@ -99,9 +99,13 @@ async function findKey(
     );
   }
   return {
-    privateKey: createPrivateKey(await readFile(newest, "utf8")),
+    privateKey: await readPrivateKey(newest),
     kid: `${issuer}/${path.basename(newest, ".pem")}`,
   };
+}
+
+async function readPrivateKey(file: string): Promise<KeyObject> {
+  return createPrivateKey(await readFile(file, "utf8"));
 }
 
 async function newestPem(dir: string): Promise<string | undefined> {
@@ -131,7 +135,8 @@ async function main(): Promise<void> {
   const issuer = nonEmpty(values.iss) ?? nonEmpty(process.env.ASAP_ISSUER);
   if (issuer === undefined) throw new UsageError("--iss <issuer> (or ASAP_ISSUER) is required");
   const lifetimeSeconds = parseLifetime(values.lifetime);
-  if (values.alg !== undefined && !isAsapAlgorithm(values.alg)) {
+  const alg = values.alg;
+  if (alg !== undefined && !isAsapAlgorithm(alg)) {
     throw new UsageError(`--alg must be one of ${ASAP_ALGORITHMS.join(", ")}`);
   }
   const audience = values.aud ?? [nonEmpty(process.env.ASAP_AUDIENCE) ?? "sentiment-api"];
@@ -147,7 +152,7 @@ async function main(): Promise<void> {
     audience: audience.length === 1 ? (audience[0] as string) : audience,
     lifetimeSeconds,
     ...(values.sub !== undefined ? { subject: values.sub } : {}),
-    ...(values.alg !== undefined && isAsapAlgorithm(values.alg) ? { alg: values.alg } : {}),
+    ...(alg !== undefined ? { alg } : {}),
   });
   process.stdout.write(`${token}\n`);
 }

@@ -55,7 +55,7 @@ export function readIssuer(payload: Payload): string {
 }
 
 /** Reads `aud`: a non-empty string or a non-empty array of non-empty strings. */
-export function readAudience(payload: Payload): string | string[] {
+function readAudience(payload: Payload): string | string[] {
   if (!has(payload, "aud")) throw new AsapError("missing_claim", "the aud claim is missing");
   const aud = payload.aud;
   if (typeof aud === "string" && aud.length > 0) return aud;

@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { isAsapAlgorithm } from "./algorithms.js";
-import { checkAsapClaims, readAsapClaims, readIssuer } from "./claims.js";
+import { type AsapClaims, checkAsapClaims, readAsapClaims, readIssuer } from "./claims.js";
 import { decodeJsonObjectSegment, isCompactJws } from "./compact-jws.js";
 import { AsapError, isAsapError } from "./errors.js";
 import { verifyJwsSignature } from "./jws-signature.js";
@@ -31,14 +31,7 @@ export interface AsapVerifierOptions {
   maxTokenBytes?: number;
 }
 
-export interface VerifiedAsapClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  jti: string;
-  iat: number;
-  exp: number;
-  nbf: number;
+export interface VerifiedAsapClaims extends AsapClaims {
   kid: string;
   alg: string;
   /** The whole verified payload, extra claims included. */

@@ -156,13 +156,13 @@ export class ServiceMetrics {
    * metrics appear from the first call on; a later call switches source).
    */
   watchServing(source: ServingStatsSource): void {
-    if (this.serving === undefined) this.registerServingCollectors([this.registry]);
+    if (this.serving === undefined) this.registerServingCollectors();
     this.serving = source;
   }
 
   /** Reads the prediction log's buffer and write counters at each scrape. */
   watchPredictionLog(source: PredictionLogStatsSource): void {
-    if (this.predictionLog === undefined) this.registerPredictionLogCollectors([this.registry]);
+    if (this.predictionLog === undefined) this.registerPredictionLogCollectors();
     this.predictionLog = source;
   }
 
@@ -200,7 +200,8 @@ export class ServiceMetrics {
     this.inferenceDuration.observe(Math.max(0, batch.computeMs) / 1000);
   }
 
-  private registerServingCollectors(registers: Registry[]): void {
+  private registerServingCollectors(): void {
+    const registers = [this.registry];
     const stats = () => this.serving?.stats();
     new Gauge({
       name: "inference_queue_depth",
@@ -277,7 +278,8 @@ export class ServiceMetrics {
     });
   }
 
-  private registerPredictionLogCollectors(registers: Registry[]): void {
+  private registerPredictionLogCollectors(): void {
+    const registers = [this.registry];
     const stats = () => this.predictionLog?.stats();
     new Gauge({
       name: "prediction_log_buffered_records",

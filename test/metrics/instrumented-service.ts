@@ -53,18 +53,21 @@ export async function startInstrumentedService(
   options: InstrumentedServiceOptions = {},
 ): Promise<InstrumentedService> {
   const dir = mkdtempSync(join(tmpdir(), "sentiment-metrics-"));
-  const keys = new Map<string, { kid: string; pem: string }>();
-  const keyFor = async (issuer: string) => {
+  // One creation per issuer, even when tokens for a new issuer are asked for concurrently.
+  const keys = new Map<string, Promise<{ kid: string; pem: string }>>();
+  const keyFor = (issuer: string) => {
     let key = keys.get(issuer);
     if (!key) {
-      const created = await createKeyPair({
+      key = createKeyPair({
         issuer,
         name: "test",
         alg: "ES256",
         privateDir: join(dir, "keys/private"),
         publicDir: join(dir, "keys/public"),
-      });
-      key = { kid: created.kid, pem: readFileSync(created.privateKeyPath, "utf8") };
+      }).then((created) => ({
+        kid: created.kid,
+        pem: readFileSync(created.privateKeyPath, "utf8"),
+      }));
       keys.set(issuer, key);
     }
     return key;

@@ -27,6 +27,7 @@ export class FileKeyRepository implements PublicKeyRepository {
   private readonly maxBytes: number;
   private readonly clock: () => number;
   private readonly cache: BoundedMap<string, CachedFile>;
+  private readonly reading = new Map<string, Promise<CachedFile>>();
 
   constructor(dir: string, options: FileKeyRepositoryOptions = {}) {
     this.dir = path.resolve(dir);
@@ -40,12 +41,28 @@ export class FileKeyRepository implements PublicKeyRepository {
     validateKid(kid);
     const now = this.clock();
     let cached = this.cache.get(kid);
-    if (cached === undefined || now >= cached.until) {
-      cached = await this.read(kid, now, cached);
-      this.cache.set(kid, cached);
-    }
+    if (cached === undefined || now >= cached.until) cached = await this.readOnce(kid, now, cached);
     if (cached.kind === "refused") throw cached.error;
     return cached.key.forAlgorithm(alg);
+  }
+
+  /** Reads and caches a kid, sharing one read between concurrent callers (read never rejects). */
+  private readOnce(
+    kid: string,
+    now: number,
+    previous: CachedFile | undefined,
+  ): Promise<CachedFile> {
+    let pending = this.reading.get(kid);
+    if (pending === undefined) {
+      pending = this.read(kid, now, previous)
+        .then((entry) => {
+          this.cache.set(kid, entry);
+          return entry;
+        })
+        .finally(() => this.reading.delete(kid));
+      this.reading.set(kid, pending);
+    }
+    return pending;
   }
 
   private async read(

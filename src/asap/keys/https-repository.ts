@@ -173,14 +173,7 @@ export class HttpsKeyRepository implements PublicKeyRepository {
           new AsapError("invalid_key", "the key server response is too large", { kid }),
         );
       }
-      throw new AsapError(
-        "key_repository_unavailable",
-        `key server ${this.baseUrl.origin} unreachable`,
-        {
-          kid,
-          cause: error,
-        },
-      );
+      throw this.unavailable(kid, "unreachable", error);
     }
 
     const { status } = response;
@@ -219,12 +212,13 @@ export class HttpsKeyRepository implements PublicKeyRepository {
     };
   }
 
-  private unavailable(kid: string, what: string): AsapError {
+  private unavailable(kid: string, what: string, cause?: unknown): AsapError {
     return new AsapError(
       "key_repository_unavailable",
       `key server ${this.baseUrl.origin} ${what}`,
       {
         kid,
+        cause,
       },
     );
   }

@@ -35,6 +35,14 @@ describe("FileKeyRepository", () => {
     expect(key.asymmetricKeyType).toBe("ec");
   });
 
+  it("shares one read of a kid between concurrent first lookups", async () => {
+    const repository = new FileKeyRepository(dir, { clock });
+    const keys = await Promise.all(
+      Array.from({ length: 20 }, () => repository.getPublicKey("dev/key1", "RS256")),
+    );
+    expect(new Set(keys).size).toBe(1);
+  });
+
   it("imports a PEM once per kid and algorithm", async () => {
     const repository = new FileKeyRepository(dir, { clock });
     const first = await repository.getPublicKey("dev/key1", "RS256");

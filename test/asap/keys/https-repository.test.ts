@@ -47,6 +47,11 @@ function repositoryFor(target: KeyServer, options: HttpsKeyRepositoryOptions = {
   return new HttpsKeyRepository(target.url, { ca: tls.cert, clock, timeoutMs: 5000, ...options });
 }
 
+/** The outcome code of one lookup through a fresh repository for the running server. */
+function lookupCode(kid: string, alg: string, options: HttpsKeyRepositoryOptions = {}) {
+  return codeOf(repositoryFor(server, options).getPublicKey(kid, alg));
+}
+
 describe("HttpsKeyRepository", () => {
   it("fetches a key over HTTPS and caches it", async () => {
     await start(60);
@@ -117,9 +122,7 @@ describe("HttpsKeyRepository", () => {
 
   it("answers 404 with unknown_key", async () => {
     await start(60);
-    expect(await codeOf(repositoryFor(server).getPublicKey("dev/missing", "RS256"))).toBe(
-      "unknown_key",
-    );
+    expect(await lookupCode("dev/missing", "RS256")).toBe("unknown_key");
   });
 
   it("remembers a 404 for the negative cache period", async () => {
@@ -185,17 +188,13 @@ describe("HttpsKeyRepository", () => {
   it("answers a 5xx with key_repository_unavailable", async () => {
     await start(60);
     server.behaviour = "error";
-    expect(await codeOf(repositoryFor(server).getPublicKey("dev/key1", "RS256"))).toBe(
-      "key_repository_unavailable",
-    );
+    expect(await lookupCode("dev/key1", "RS256")).toBe("key_repository_unavailable");
   });
 
   it("answers a dropped connection with key_repository_unavailable", async () => {
     await start(60);
     server.behaviour = "reset";
-    expect(await codeOf(repositoryFor(server).getPublicKey("dev/key1", "RS256"))).toBe(
-      "key_repository_unavailable",
-    );
+    expect(await lookupCode("dev/key1", "RS256")).toBe("key_repository_unavailable");
   });
 
   it("answers a server that is not listening with key_repository_unavailable", async () => {
@@ -211,8 +210,7 @@ describe("HttpsKeyRepository", () => {
     await start(60);
     server.behaviour = "slow";
     server.slowMs = 20_000;
-    const repository = repositoryFor(server, { timeoutMs: 300 });
-    expect(await codeOf(repository.getPublicKey("dev/key1", "RS256"))).toBe(
+    expect(await lookupCode("dev/key1", "RS256", { timeoutMs: 300 })).toBe(
       "key_repository_unavailable",
     );
   });
@@ -266,36 +264,29 @@ describe("HttpsKeyRepository", () => {
   it("refuses a response with another content type as invalid_key", async () => {
     await start(60);
     server.contentType = "text/html";
-    expect(await codeOf(repositoryFor(server).getPublicKey("dev/key1", "RS256"))).toBe(
-      "invalid_key",
-    );
+    expect(await lookupCode("dev/key1", "RS256")).toBe("invalid_key");
   });
 
   it("accepts the PEM content type with parameters", async () => {
     await start(60);
     server.contentType = "Application/X-PEM-File; charset=utf-8";
-    expect(await codeOf(repositoryFor(server).getPublicKey("dev/key1", "RS256"))).toBe("accepted");
+    expect(await lookupCode("dev/key1", "RS256")).toBe("accepted");
   });
 
   it("refuses an oversized response as invalid_key", async () => {
     await start(60);
     server.paddingBytes = 20_000;
-    const repository = repositoryFor(server, { maxBytes: 16 * 1024 });
-    expect(await codeOf(repository.getPublicKey("dev/key1", "RS256"))).toBe("invalid_key");
+    expect(await lookupCode("dev/key1", "RS256", { maxBytes: 16 * 1024 })).toBe("invalid_key");
   });
 
   it("refuses a body that is not a public key PEM as invalid_key", async () => {
     await start(60);
-    expect(await codeOf(repositoryFor(server).getPublicKey("dev/not-a-key", "RS256"))).toBe(
-      "invalid_key",
-    );
+    expect(await lookupCode("dev/not-a-key", "RS256")).toBe("invalid_key");
   });
 
   it("refuses an EC key requested for RS256 as invalid_key", async () => {
     await start(60);
-    expect(await codeOf(repositoryFor(server).getPublicKey("dev/ec1", "RS256"))).toBe(
-      "invalid_key",
-    );
+    expect(await lookupCode("dev/ec1", "RS256")).toBe("invalid_key");
   });
 
   it("refuses a traversal kid without contacting the server", async () => {
