@@ -2,15 +2,13 @@
 // 127.0.0.1, ASAP keys made in a temp dir, the file key repository, the memory replay guard, a
 // ServingEngine with the shipped model. Unlike test/support/service.ts it hands the test the
 // metrics registry, the engine and a readiness switch.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { createKeyPair } from "../../src/asap/keygen.js";
 import { FileKeyRepository } from "../../src/asap/keys/file-repository.js";
 import { MemoryReplayGuard } from "../../src/asap/replay/memory-replay-guard.js";
 import type { ReplayGuard } from "../../src/asap/replay/replay-guard.js";
-import { signAsapToken } from "../../src/asap/sign.js";
 import { verifyAsapToken } from "../../src/asap/verify.js";
 import { createApp } from "../../src/http/app.js";
 import type { ScoredTextListener } from "../../src/http/routes/sentiment.js";
@@ -22,6 +20,7 @@ import { type ListeningServer, listenHttps } from "../../src/server/https-server
 import { loadTlsCredentials } from "../../src/server/tls.js";
 import { ServingEngine } from "../../src/serving/serving-engine.js";
 import { type HttpsRequest, type HttpsResponse, httpsRequest } from "../support/https-client.js";
+import { issuerKeys } from "../support/issuer-keys.js";
 import { SHIPPED_MODEL_DIR } from "../support/service.js";
 
 export const AUDIENCE = "sentiment-api";
@@ -53,25 +52,7 @@ export async function startInstrumentedService(
   options: InstrumentedServiceOptions = {},
 ): Promise<InstrumentedService> {
   const dir = mkdtempSync(join(tmpdir(), "sentiment-metrics-"));
-  // One creation per issuer, even when tokens for a new issuer are asked for concurrently.
-  const keys = new Map<string, Promise<{ kid: string; pem: string }>>();
-  const keyFor = (issuer: string) => {
-    let key = keys.get(issuer);
-    if (!key) {
-      key = createKeyPair({
-        issuer,
-        name: "test",
-        alg: "ES256",
-        privateDir: join(dir, "keys/private"),
-        publicDir: join(dir, "keys/public"),
-      }).then((created) => ({
-        kid: created.kid,
-        pem: readFileSync(created.privateKeyPath, "utf8"),
-      }));
-      keys.set(issuer, key);
-    }
-    return key;
-  };
+  const keys = issuerKeys(dir);
 
   const validIssuers = options.validIssuers ?? [];
   const metrics = new ServiceMetrics({ allowedIssuers: validIssuers });
@@ -138,15 +119,8 @@ export async function startInstrumentedService(
     setAccepting(value) {
       accepting = value;
     },
-    async token(issuer = "test-client", overrides = {}) {
-      const key = await keyFor(issuer);
-      return signAsapToken({
-        privateKey: key.pem,
-        kid: key.kid,
-        issuer,
-        audience: overrides.audience ?? AUDIENCE,
-      });
-    },
+    token: (issuer = "test-client", overrides = {}) =>
+      keys.token(issuer, { audience: overrides.audience ?? AUDIENCE }),
     request: (path, requestOptions = {}) =>
       httpsRequest(`${url}${path}`, { ...requestOptions, ca: tls.cert }),
     async stop() {
