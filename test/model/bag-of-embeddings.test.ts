@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   averageLogits,
   compactSequences,
+  foldOutputLayer,
   initWeights,
   mulberry32,
   predictCompact,
@@ -72,5 +73,29 @@ describe("averageLogits", () => {
 
   it("refuses members with a hidden layer", () => {
     expect(() => averageLogits([initWeights(5, 2, 3, mulberry32(1))])).toThrow();
+  });
+});
+
+describe("foldOutputLayer", () => {
+  it("scores like the unfolded network with one number per vocabulary row", () => {
+    const random = mulberry32(12);
+    const weights = initWeights(30, 7, 0, random);
+    weights.outputBias.fill(-0.3);
+    const L = 8;
+    const ids = new Int32Array(20 * L);
+    for (let i = 0; i < ids.length; i++) ids[i] = Math.floor(random() * 30);
+    const folded = foldOutputLayer(weights);
+    expect(folded.dim).toBe(1);
+    expect(folded.embedding).toHaveLength(30);
+    expect(folded.embedding[0]).toBe(0);
+    const expected = predictIds(weights, ids, L);
+    const actual = predictIds(folded, ids, L);
+    for (const [i, p] of actual.entries()) {
+      expect(Math.abs(p - (expected[i] as number))).toBeLessThan(1e-6);
+    }
+  });
+
+  it("refuses a network with a hidden layer", () => {
+    expect(() => foldOutputLayer(initWeights(5, 2, 3, mulberry32(1)))).toThrow();
   });
 });
