@@ -1,11 +1,13 @@
 /**
  * End-to-end benchmark of the scoring API against its limits on this machine: the model in-process
  * (compute limit), an HTTPS echo on the same stack (transport limit), and the real service with a
- * fresh ES256 ASAP token per request, over HTTPS keep-alive (autocannon). Prints one markdown report
- * and writes it to bench/results.md.
+ * fresh ASAP token per request (RS256, the project's default key type; one run with ES256 for
+ * comparison), over HTTPS keep-alive (autocannon). Prints one markdown report and writes it to
+ * bench/results.md.
  *
  *   npm run bench -- [--duration 10] [--warmup 2] [--quick] [--skip-profile] [--output bench/results.md]
  *                    [--keep-profiles <dir>]   (copies the .cpuprofile files, for Chrome DevTools)
+ *                    [--only <scenario,...>]   (e.g. single-c64-es256; the goals' scenarios always run)
  *
  * --quick: 1 s runs, one server per configuration (one inference worker each) shared by all runs:
  * a smoke test of the script, not numbers.
@@ -49,6 +51,7 @@ import {
   BENCH_AUDIENCE,
   type BenchIssuer,
   createBenchIssuer,
+  mintCpuMicros,
   TokenPool,
 } from "./bench/token-minter.js";
 import { measureTokenVerifyCost, type TokenVerifyCost } from "./bench/token-verify-cost.js";
@@ -62,6 +65,7 @@ const { values: args } = parseArgs({
     "skip-profile": { type: "boolean", default: false },
     output: { type: "string", default: "bench/results.md" },
     "keep-profiles": { type: "string" },
+    only: { type: "string" },
   },
   strict: true,
 });
@@ -76,9 +80,11 @@ const modelSeconds = quick ? 0.3 : Math.min(3, durationSeconds);
 const verifyTokens = quick ? 300 : 3000;
 const ECHO_CONNECTIONS = 64;
 const BATCH_TEXTS = 64;
-/** Tokens minted ahead = warm-up rate x duration x this (the warm-up runs colder than the run). */
+/** Tokens minted ahead of a warm-up, per second of it (more are minted on the spot if needed). */
+const WARMUP_MINT_RATE = 4000;
+/** Tokens minted ahead of a measured run = warm-up rate x duration x this... */
 const PRE_MINT_FACTOR = 3;
-/** ...and at least this many per second of run (a cold warm-up can be far slower than the run). */
+/** ...and at least this many per second of run (a cold warm-up can be slower than the run). */
 const MIN_PRE_MINT_RATE = 1000;
 
 function positive(value: string | undefined, name: string): number {
@@ -92,12 +98,16 @@ function positive(value: string | undefined, name: string): number {
 
 type ServerConfigName = "default" | "batching-off" | "info-logging";
 
+type TokenAlgorithm = BenchIssuer["alg"];
+
 interface Scenario {
   readonly id: ScenarioId;
   readonly label: string;
   readonly server: ServerConfigName;
   readonly connections: number;
   readonly batch: boolean;
+  /** The callers' key type; RS256 unless stated. */
+  readonly alg?: TokenAlgorithm;
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -126,7 +136,31 @@ const SCENARIOS: readonly Scenario[] = [
     connections: 64,
     batch: false,
   },
+  {
+    id: "single-c64-es256",
+    label: "single text, ES256 tokens",
+    server: "default",
+    connections: 64,
+    batch: false,
+    alg: "ES256",
+  },
 ];
+
+/** The scenarios to run: all, or --only's plus the two the goals are computed from. */
+const selectedScenarios: readonly Scenario[] = (() => {
+  if (args.only === undefined) return SCENARIOS;
+  const wanted = new Set(args.only.split(",").map((id) => id.trim()));
+  const unknown = [...wanted].filter((id) => !SCENARIOS.some((scenario) => scenario.id === id));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `bench: unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.id).join(", ")}\n`,
+    );
+    process.exit(2);
+  }
+  return SCENARIOS.filter(
+    (scenario) => wanted.has(scenario.id) || ["single-c64", "batch64"].includes(scenario.id),
+  );
+})();
 
 const SERVER_SETTINGS: Record<ServerConfigName, { setup: string; env: Record<string, string> }> = {
   default: { setup: "", env: { LOG_LEVEL: "warn" } },
@@ -137,7 +171,8 @@ const SERVER_SETTINGS: Record<ServerConfigName, { setup: string; env: Record<str
 interface Bench {
   readonly workDir: string;
   readonly ca: string;
-  readonly issuer: BenchIssuer;
+  /** One issuer per key type, all in one public-key repository. */
+  readonly issuers: Readonly<Record<TokenAlgorithm, BenchIssuer>>;
   readonly baseEnv: Record<string, string>;
   readonly texts: readonly string[];
 }
@@ -164,11 +199,13 @@ async function measure(
     path: string;
     connections: number;
     batch: boolean;
-    auth: boolean;
+    /** Whose tokens to send; none when undefined. */
+    alg: TokenAlgorithm | undefined;
   },
 ): Promise<{ run: MeasuredRun; window: TimeWindow }> {
+  const auth = spec.alg !== undefined;
   const pool = new TokenPool(
-    bench.issuer,
+    bench.issuers[spec.alg ?? "RS256"],
     Math.min(3600, Math.ceil(warmupSeconds + durationSeconds + 300)),
   );
   const load = (seconds: number) =>
@@ -178,17 +215,18 @@ async function measure(
       durationSeconds: seconds,
       bodies: bodiesFor(bench.texts, spec.batch),
       textsPerRequest: spec.batch ? BATCH_TEXTS : 1,
-      ...(spec.auth ? { nextToken: () => pool.next() } : {}),
+      ...(auth ? { nextToken: () => pool.next() } : {}),
     });
+  if (auth) await pool.fill(Math.ceil(WARMUP_MINT_RATE * warmupSeconds));
   const warm = await load(warmupSeconds);
-  const preMinted = spec.auth
+  const preMinted = auth
     ? Math.ceil(
         Math.max(warm.requestsPerSecond * PRE_MINT_FACTOR, MIN_PRE_MINT_RATE) * durationSeconds,
       ) +
       spec.connections * 4 +
       500
     : 0;
-  pool.fill(preMinted);
+  if (auth) await pool.fill(preMinted);
   const cpuBefore = processTreeCpuSeconds(server.pid);
   const startMicros = monotonicMicros();
   const result: LoadResult = await load(durationSeconds);
@@ -246,7 +284,7 @@ async function runScenario(
     path: scenario.batch ? "/v1/sentiment/batch" : "/v1/sentiment",
     connections: scenario.connections,
     batch: scenario.batch,
-    auth: true,
+    alg: scenario.alg ?? "RS256",
   });
   return { run: { ...run, id: scenario.id }, window };
 }
@@ -288,7 +326,7 @@ function monotonicMicros(): number {
 
 async function serverBackend(bench: Bench, server: ServerProcess): Promise<string> {
   const response = await httpsGet(`${server.origin}/v1/models`, bench.ca, {
-    authorization: `Bearer ${bench.issuer.mint(60)}`,
+    authorization: `Bearer ${bench.issuers.RS256.mint(60)}`,
   });
   try {
     const body = JSON.parse(response.body) as { models?: { backend?: string }[] };
@@ -300,7 +338,7 @@ async function serverBackend(bench: Bench, server: ServerProcess): Promise<strin
 
 interface Limits {
   readonly model: ModelThroughputReport;
-  readonly verify: TokenVerifyCost;
+  readonly verify: readonly TokenVerifyCost[];
   readonly echo: MeasuredRun;
 }
 
@@ -309,7 +347,10 @@ async function measureLimits(bench: Bench, modelDir: string, tlsDir: string): Pr
   progress("model throughput in-process (batch 1, 32, 64)");
   const model = await measureModelThroughput(modelDir, [1, 32, 64], modelSeconds, bench.texts);
   progress("token verification CPU in-process");
-  const verify = await measureTokenVerifyCost(bench.issuer, verifyTokens);
+  const verify = [
+    await measureTokenVerifyCost(bench.issuers.RS256, verifyTokens),
+    await measureTokenVerifyCost(bench.issuers.ES256, verifyTokens),
+  ];
   progress("echo server (transport limit)");
   const echoServer = await startEchoServer({ repoRoot, workDir: bench.workDir, tlsDir });
   try {
@@ -319,7 +360,7 @@ async function measureLimits(bench: Bench, modelDir: string, tlsDir: string): Pr
       path: "/echo",
       connections: ECHO_CONNECTIONS,
       batch: false,
-      auth: false,
+      alg: undefined,
     });
     return { model, verify, echo };
   } finally {
@@ -363,7 +404,7 @@ async function runShared(
   const backend = await serverBackend(bench, server("default"));
   const served: ServedRun[] = [];
   let profileWindow: TimeWindow | undefined;
-  for (const scenario of SCENARIOS) {
+  for (const scenario of selectedScenarios) {
     const { run, window } = await runScenario(bench, server(scenario.server), scenario);
     served.push(run);
     if (scenario.server === "default") {
@@ -380,7 +421,7 @@ async function runShared(
 async function runFresh(bench: Bench, profileDir: string | undefined): Promise<ServedRuns> {
   const served: ServedRun[] = [];
   let backend = "unknown";
-  for (const scenario of SCENARIOS) {
+  for (const scenario of selectedScenarios) {
     const server = await startConfigured(bench, scenario.server);
     try {
       if (backend === "unknown") backend = await serverBackend(bench, server);
@@ -399,7 +440,7 @@ async function runFresh(bench: Bench, profileDir: string | undefined): Promise<S
       path: "/v1/sentiment",
       connections: 64,
       batch: false,
-      auth: true,
+      alg: "RS256",
     });
     return { served, backend, profileWindow: window };
   } finally {
@@ -441,11 +482,15 @@ async function main(): Promise<void> {
   try {
     const tlsDir = join(workDir, "tls");
     const tls = await loadTlsCredentials({ certFile: null, keyFile: null, selfSignedDir: tlsDir });
-    const issuer = await createBenchIssuer(join(workDir, "keys"));
+    const keysDir = join(workDir, "keys");
+    const issuers = {
+      RS256: await createBenchIssuer(keysDir, { issuer: "bench-client", alg: "RS256" }),
+      ES256: await createBenchIssuer(keysDir, { issuer: "bench-client-es", alg: "ES256" }),
+    };
     const baseEnv: Record<string, string> = {
       // --quick: one inference worker per server, so three servers start faster.
       ...(quick ? { INFERENCE_WORKERS: "1" } : {}),
-      ASAP_PUBLICKEY_REPOSITORY: issuer.publicKeyRepository,
+      ASAP_PUBLICKEY_REPOSITORY: issuers.RS256.publicKeyRepository,
       ASAP_VALID_AUDIENCE: BENCH_AUDIENCE,
       ASAP_REPLAY_PROTECTION: "true",
       // Metrics stay on, each server on its own free port; logs are JSON lines into a file.
@@ -460,10 +505,8 @@ async function main(): Promise<void> {
       TLS_KEY_FILE: join(tlsDir, "localhost.key"),
     };
     const config = loadConfig({ ...process.env, ...baseEnv, LOG_LEVEL: "warn" }, repoRoot);
-    const bench: Bench = { workDir, ca: tls.cert, issuer, baseEnv, texts: sampleTexts(100) };
-
-    const mintPool = new TokenPool(issuer, 60);
-    const mintCpuMicrosPerToken = mintPool.fill(2000) / 2000;
+    const bench: Bench = { workDir, ca: tls.cert, issuers, baseEnv, texts: sampleTexts(100) };
+    const mintCpuMicrosPerToken = mintCpuMicros(issuers.RS256);
     const profileDir = join(workDir, "profile");
     mkdirSync(profileDir);
     const wantProfile = !(args["skip-profile"] ?? false);

@@ -12,7 +12,8 @@ export type ScenarioId =
   | "single-c256"
   | "batch64"
   | "single-c64-batching-off"
-  | "single-c64-info-logging";
+  | "single-c64-info-logging"
+  | "single-c64-es256";
 
 export interface MeasuredRun {
   readonly label: string;
@@ -58,7 +59,7 @@ export interface BenchMeta {
   readonly warmupSeconds: number;
   readonly batchConnections: number;
   readonly quick: boolean;
-  /** CPU microseconds to mint one ES256 token in the load generator. */
+  /** CPU microseconds to mint one RS256 token in the load generator. */
   readonly mintCpuMicrosPerToken: number;
   readonly elapsedSeconds: number;
 }
@@ -68,7 +69,8 @@ export interface BenchReport {
   readonly model: ModelThroughputReport;
   readonly echo: MeasuredRun;
   readonly served: readonly ServedRun[];
-  readonly verify: TokenVerifyCost;
+  /** One entry per key type; the first is the one the default runs use. */
+  readonly verify: readonly TokenVerifyCost[];
   readonly profile: ProfileReport | undefined;
 }
 
@@ -178,9 +180,16 @@ function findings(report: BenchReport): string[] {
   const single64 = servedRun(report, "single-c64");
   const lines: string[] = [];
   const serverMicros = single64.serverCpuMsPerRequest * 1000;
-  lines.push(
-    `- Token verification: ${fixed(report.verify.cpuMicrosPerToken, 0)} µs CPU per ES256 token in-process (warm key cache + MemoryReplayGuard, ${report.verify.tokens} tokens; ${fixed(report.verify.wallMicrosPerToken, 0)} µs wall) = **${percent(report.verify.cpuMicrosPerToken, serverMicros)}** of the server's ${fixed(serverMicros, 0)} µs CPU per single-text request at c64 (whole process: HTTP thread + inference workers + libuv pool).`,
-  );
+  for (const verify of report.verify) {
+    const run = verify.alg === "RS256"
+        ? single64
+        : report.served.find((candidate) => candidate.id === "single-c64-es256");
+    if (run === undefined) continue;
+    const runMicros = run.serverCpuMsPerRequest * 1000;
+    lines.push(
+      `- Token verification: ${fixed(verify.cpuMicrosPerToken, 0)} µs CPU per ${verify.alg} token in-process (warm key cache + MemoryReplayGuard, ${verify.tokens} tokens; ${fixed(verify.wallMicrosPerToken, 0)} µs wall) = **${percent(verify.cpuMicrosPerToken, runMicros)}** of the server's ${fixed(runMicros, 0)} µs CPU per single-text request at c64 with ${verify.alg} tokens (whole process: HTTP thread + inference workers + libuv pool).`,
+    );
+  }
   lines.push(
     `- CPU per request at c64: the service spends ${fixed(single64.serverCpuMsPerRequest, 3)} ms (all its threads) per single-text request, the echo server ${fixed(report.echo.serverCpuMsPerRequest, 3)} ms: the TLS + HTTP + Hono transport is ${percent(report.echo.serverCpuMsPerRequest, single64.serverCpuMsPerRequest)} of a request's CPU.`,
   );
@@ -212,7 +221,7 @@ function findings(report: BenchReport): string[] {
     0,
   );
   lines.push(
-    `- Tokens: every request carried its own ES256 token (replay protection on). They are minted ahead of each measured run (${premint} in total: max(3 x the warm-up's rate, 1000/s) x duration, plus a margin), since minting costs ${fixed(report.meta.mintCpuMicrosPerToken, 0)} µs CPU each in the load generator; ${live} had to be minted during the measured runs because a pool ran dry. Warm-ups mint on the fly.`,
+    `- Tokens: every request carried its own token (RS256 unless stated; replay protection on). They are minted by worker threads before each warm-up and each measured run (${premint} for the measured runs: max(3 x the warm-up's rate, 1000/s) x duration, plus a margin), since an RS256 signature costs ${fixed(report.meta.mintCpuMicrosPerToken, 0)} µs CPU in the load generator; ${live} had to be minted during the measured runs because a pool ran dry.`,
   );
   const nonOk = [report.echo, ...report.served].filter((run) => run.load.non2xx > 0);
   for (const run of nonOk) {

@@ -1,63 +1,119 @@
 /**
- * ES256 ASAP tokens for the load generator: one key pair in a temporary key repository and a
- * synchronous signer, so tokens can be minted ahead of a run (or, if the pool runs dry, inside
- * autocannon's synchronous setupRequest). The claims are the ones `signAsapToken` writes.
+ * ASAP tokens for the load generator: one key pair in a temporary key repository and a
+ * synchronous signer, so tokens can be minted ahead of a run (in worker threads: an RS256
+ * signature costs about 0.5 ms of CPU) or, if the pool runs dry, inside autocannon's synchronous
+ * setupRequest. The claims are the ones `signAsapToken` writes.
  */
 import { createPrivateKey, type KeyObject, randomUUID, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import type { AsapAlgorithm } from "../../src/asap/algorithms.js";
 import { createKeyPair } from "../../src/asap/keygen.js";
+import { siblingModuleUrl, startModuleWorker } from "../../src/serving/worker-thread-launcher.js";
 
 export const BENCH_AUDIENCE = "sentiment-api";
+
+/** What a thread needs to mint tokens for one issuer (structured-clone friendly). */
+export interface MinterSpec {
+  readonly issuer: string;
+  readonly kid: string;
+  readonly alg: "RS256" | "ES256";
+  readonly privateKeyPem: string;
+}
 
 export interface BenchIssuer {
   readonly issuer: string;
   readonly kid: string;
+  readonly alg: MinterSpec["alg"];
   /** The public-key repository directory (ASAP_PUBLICKEY_REPOSITORY for the service). */
   readonly publicKeyRepository: string;
+  readonly spec: MinterSpec;
   /** A fresh token (new jti) valid for `lifetimeSeconds` from now. */
   mint(lifetimeSeconds: number): string;
 }
 
 const base64url = (data: string | Buffer) => Buffer.from(data).toString("base64url");
 
-/** Creates an ES256 key pair under `dir` with the project's keygen and returns a minter for it. */
+/** A synchronous minter for `spec`: header encoded once, key parsed once. */
+export function createMinter(spec: MinterSpec): (lifetimeSeconds: number) => string {
+  const privateKey: KeyObject = createPrivateKey(spec.privateKeyPem);
+  const header = base64url(JSON.stringify({ alg: spec.alg, kid: spec.kid, typ: "JWT" }));
+  const signOptions =
+    spec.alg === "ES256"
+      ? { key: privateKey, dsaEncoding: "ieee-p1363" as const }
+      : { key: privateKey };
+  return (lifetimeSeconds) => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: spec.issuer,
+      aud: BENCH_AUDIENCE,
+      jti: randomUUID(),
+      iat: now,
+      nbf: now,
+      exp: now + lifetimeSeconds,
+    };
+    const signingInput = `${header}.${base64url(JSON.stringify(claims))}`;
+    return `${signingInput}.${base64url(sign("sha256", Buffer.from(signingInput), signOptions))}`;
+  };
+}
+
+/**
+ * Creates a key pair for `issuer` under `dir` (public key in `<dir>/public`) with the project's
+ * keygen and returns a minter for it. Several issuers may share one directory.
+ */
 export async function createBenchIssuer(
   dir: string,
-  issuer = "bench-client",
+  options: { issuer?: string; alg?: MinterSpec["alg"] } = {},
 ): Promise<BenchIssuer> {
+  const issuer = options.issuer ?? "bench-client";
+  const alg: MinterSpec["alg"] = options.alg ?? "RS256";
   const publicKeyRepository = join(dir, "public");
   const created = await createKeyPair({
     issuer,
     name: "load",
-    alg: "ES256",
+    alg: alg satisfies AsapAlgorithm,
     privateDir: join(dir, "private"),
     publicDir: publicKeyRepository,
   });
-  const privateKey: KeyObject = createPrivateKey(readFileSync(created.privateKeyPath, "utf8"));
-  const header = base64url(JSON.stringify({ alg: "ES256", kid: created.kid, typ: "JWT" }));
-  return {
+  const spec: MinterSpec = {
     issuer,
     kid: created.kid,
-    publicKeyRepository,
-    mint(lifetimeSeconds) {
-      const now = Math.floor(Date.now() / 1000);
-      const claims = {
-        iss: issuer,
-        aud: BENCH_AUDIENCE,
-        jti: randomUUID(),
-        iat: now,
-        nbf: now,
-        exp: now + lifetimeSeconds,
-      };
-      const signingInput = `${header}.${base64url(JSON.stringify(claims))}`;
-      const signature = sign("sha256", Buffer.from(signingInput), {
-        key: privateKey,
-        dsaEncoding: "ieee-p1363",
-      });
-      return `${signingInput}.${base64url(signature)}`;
-    },
+    alg,
+    privateKeyPem: readFileSync(created.privateKeyPath, "utf8"),
   };
+  return { issuer, kid: created.kid, alg, publicKeyRepository, spec, mint: createMinter(spec) };
+}
+
+/** `count` tokens minted by `threads` worker threads (in parallel, off this thread). */
+export async function mintInThreads(
+  spec: MinterSpec,
+  count: number,
+  lifetimeSeconds: number,
+  threads = availableParallelism(),
+): Promise<string[]> {
+  const shares = Array.from({ length: Math.max(1, threads) }, (_, i) =>
+    Math.floor((count + i) / Math.max(1, threads)),
+  ).filter((share) => share > 0);
+  const parts = await Promise.all(
+    shares.map(
+      (share) =>
+        new Promise<string[]>((resolve, reject) => {
+          const worker = startModuleWorker(siblingModuleUrl("token-mint-worker", import.meta.url), {
+            workerData: { spec, count: share, lifetimeSeconds },
+          });
+          worker.once("message", (tokens: string[]) => {
+            resolve(tokens);
+            void worker.terminate();
+          });
+          worker.once("error", reject);
+          worker.once("exit", (code) => {
+            if (code !== 0) reject(new Error(`token mint worker exited with code ${code}`));
+          });
+        }),
+    ),
+  );
+  return parts.flat();
 }
 
 /** Tokens minted ahead, handed out once each; mints on the spot (and counts it) when empty. */
@@ -72,14 +128,11 @@ export class TokenPool {
     private readonly lifetimeSeconds: number,
   ) {}
 
-  /** Replaces the pool with `count` fresh tokens; returns the CPU microseconds it took. */
-  fill(count: number): number {
-    const before = process.cpuUsage();
-    this.tokens = Array.from({ length: count }, () => this.issuer.mint(this.lifetimeSeconds));
+  /** Replaces the pool with `count` fresh tokens minted in worker threads. */
+  async fill(count: number): Promise<void> {
+    this.tokens = await mintInThreads(this.issuer.spec, count, this.lifetimeSeconds);
     this.index = 0;
     this.liveMinted = 0;
-    const used = process.cpuUsage(before);
-    return used.user + used.system;
   }
 
   next(): string {
@@ -96,4 +149,12 @@ export class TokenPool {
   get remaining(): number {
     return this.tokens.length - this.index;
   }
+}
+
+/** CPU microseconds one token costs to mint on this thread (the load generator's price). */
+export function mintCpuMicros(issuer: BenchIssuer, samples = 200): number {
+  const before = process.cpuUsage();
+  for (let i = 0; i < samples; i++) issuer.mint(60);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / samples;
 }

@@ -1,6 +1,9 @@
 export {
   type CreatePredictionStoreOptions,
   createPredictionStore,
+  openPredictionSink,
+  type PredictionStoreLocation,
+  predictionStoreLocation,
 } from "./create-prediction-store.js";
 export { PostgresPredictionStore } from "./postgres-prediction-store.js";
 export {
@@ -16,7 +19,9 @@ export {
 } from "./prediction-record.js";
 export {
   type ExportOptions,
+  type PredictionSink,
   type PredictionStore,
   PredictionStoreError,
 } from "./prediction-store.js";
 export { DEFAULT_SQLITE_PATH, SqlitePredictionStore } from "./sqlite-prediction-store.js";
+export { SqliteWriterThread } from "./sqlite-writer-thread.js";

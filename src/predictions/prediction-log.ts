@@ -1,5 +1,5 @@
 import type { PredictionRecord } from "./prediction-record.js";
-import type { PredictionStore } from "./prediction-store.js";
+import type { PredictionSink } from "./prediction-store.js";
 
 /** The few logger methods the log needs; a pino `Logger` fits. */
 export interface PredictionLogLogger {
@@ -9,7 +9,7 @@ export interface PredictionLogLogger {
 }
 
 export interface PredictionLogOptions {
-  store: PredictionStore;
+  store: PredictionSink;
   logger: PredictionLogLogger;
   /** Most records waiting in memory; past it new records are dropped (counted, logged). Default 10 000. */
   maxBufferedRecords?: number;
@@ -118,7 +118,7 @@ function messageOf(error: unknown): string {
  * reach the database is not stored twice.
  */
 export class PredictionLog {
-  private readonly store: PredictionStore;
+  private readonly store: PredictionSink;
   private readonly logger: PredictionLogLogger;
   private readonly maxBufferedRecords: number;
   private readonly batchSize: number;

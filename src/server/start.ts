@@ -9,7 +9,7 @@ import { createApp } from "../http/app.js";
 import { ObservedKeyRepository } from "../metrics/observed-key-repository.js";
 import { ObservedReplayGuard } from "../metrics/observed-replay-guard.js";
 import { ServiceMetrics } from "../metrics/service-metrics.js";
-import { createPredictionStore, PredictionLog, predictionRecordOf } from "../predictions/index.js";
+import { openPredictionSink, PredictionLog, predictionRecordOf } from "../predictions/index.js";
 import type { ServedModel } from "../serving/inference-worker-pool.js";
 import { ServingEngine } from "../serving/serving-engine.js";
 import { SERVICE_VERSION } from "../version.js";
@@ -165,7 +165,7 @@ export async function startService(
   const rateLimiter = createRateLimiter(config, logger);
   const predictionLog = config.predictions.enabled
     ? new PredictionLog({
-        store: createPredictionStore(config.predictions.databaseUrl ?? undefined, {
+        store: await openPredictionSink(config.predictions.databaseUrl ?? undefined, {
           sqlitePath: resolve(cwd, config.predictions.sqlitePath),
         }),
         logger,

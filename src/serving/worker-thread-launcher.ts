@@ -13,8 +13,11 @@ export function startModuleWorker(moduleUrl: URL, options: WorkerOptions = {}): 
   return new Worker(bootstrap, { ...options, eval: true });
 }
 
-/** URL of a sibling module of this file, with the same extension (`.ts` in dev, `.js` in dist). */
-export function siblingModuleUrl(baseName: string): URL {
-  const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  return new URL(`./${baseName}${extension}`, import.meta.url);
+/**
+ * URL of a sibling module of `moduleUrl` (default: this file), with the same extension (`.ts` in
+ * dev, `.js` in dist).
+ */
+export function siblingModuleUrl(baseName: string, moduleUrl: string = import.meta.url): URL {
+  const extension = moduleUrl.endsWith(".ts") ? ".ts" : ".js";
+  return new URL(`./${baseName}${extension}`, moduleUrl);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { predictionRecordOf, sha256Hex } from "../../src/predictions/prediction-record.js";
+import { predictionRecordOf, sha256Hex, uuidV7 } from "../../src/predictions/prediction-record.js";
 import { scoredText } from "./fixtures.js";
 
 describe("predictionRecordOf", () => {
@@ -37,5 +37,32 @@ describe("predictionRecordOf", () => {
       clock: () => 1_700_000_000_000,
     });
     expect(record.createdAt.toISOString()).toBe("2023-11-14T22:13:20.000Z");
+  });
+});
+
+describe("uuidV7", () => {
+  it("is an RFC 9562 version-7 UUID carrying the time in its first 48 bits", () => {
+    const at = Date.UTC(2026, 10, 26, 12, 0, 0, 123);
+    const id = uuidV7(at);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Number.parseInt(id.replaceAll("-", "").slice(0, 12), 16)).toBe(at);
+  });
+
+  it("sorts by time across milliseconds and is unique within one", () => {
+    const ids = Array.from({ length: 1000 }, (_, i) =>
+      uuidV7(1_700_000_000_000 + Math.floor(i / 10)),
+    );
+    expect(new Set(ids).size).toBe(1000);
+    for (let i = 10; i < ids.length; i += 10) {
+      expect((ids[i] as string) > (ids[i - 1] as string)).toBe(true);
+    }
+  });
+
+  it("is the id of a record, stamped with the record's time", () => {
+    const createdAt = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
+    const record = predictionRecordOf(scoredText({ createdAt }), { logText: true });
+    expect(Number.parseInt(record.id.replaceAll("-", "").slice(0, 12), 16)).toBe(
+      createdAt.getTime(),
+    );
   });
 });

@@ -62,6 +62,7 @@ describe("npm run bench -- --quick", () => {
       ["batch of 64 texts", "8"],
       ["single text [BATCH_MAX_SIZE=1]", "64"],
       ["single text [LOG_LEVEL=info]", "64"],
+      ["single text, ES256 tokens", "64"],
     ];
     const rows = stdout
       .split("\n")
@@ -102,7 +103,11 @@ describe("npm run bench -- --quick", () => {
   });
 
   it("reports the share of CPU spent verifying tokens and the profile's top functions", () => {
-    expect(stdout).toMatch(/Token verification: \d+ µs CPU per ES256 token .* = \*\*\d+\.\d%\*\*/);
+    for (const alg of ["RS256", "ES256"]) {
+      expect(stdout).toMatch(
+        new RegExp(`Token verification: \\d+ µs CPU per ${alg} token .* = \\*\\*\\d+\\.\\d%\\*\\*`),
+      );
+    }
     const profile = stdout.slice(stdout.indexOf("## Profile"));
     const topRows = profile
       .slice(profile.indexOf("Top 10 functions"))
@@ -122,27 +127,41 @@ describe("bench token minter", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("mints ES256 tokens the service's verifier accepts exactly once", async () => {
-    const issuer = await createBenchIssuer(dir);
+  it.each(["RS256", "ES256"] as const)(
+    "mints %s tokens the service's verifier accepts exactly once",
+    async (alg) => {
+      const issuer = await createBenchIssuer(join(dir, alg), { alg });
+      const options = {
+        keyRepository: new FileKeyRepository(issuer.publicKeyRepository),
+        replayGuard: new MemoryReplayGuard(),
+        audience: "sentiment-api",
+      };
+      const token = issuer.mint(60);
+      const claims = await verifyAsapToken(token, options);
+      expect(claims.alg).toBe(alg);
+      expect(claims.kid).toBe(issuer.kid);
+      await expect(verifyAsapToken(token, options)).rejects.toMatchObject({
+        code: "token_replayed",
+      });
+    },
+  );
+
+  it("fills the pool in worker threads with distinct valid tokens, then mints on the spot", async () => {
+    const issuer = await createBenchIssuer(join(dir, "pool"));
     const options = {
       keyRepository: new FileKeyRepository(issuer.publicKeyRepository),
       replayGuard: new MemoryReplayGuard(),
       audience: "sentiment-api",
     };
-    const token = issuer.mint(60);
-    const claims = await verifyAsapToken(token, options);
-    expect(claims.alg).toBe("ES256");
-    expect(claims.kid).toBe(issuer.kid);
-    await expect(verifyAsapToken(token, options)).rejects.toMatchObject({ code: "token_replayed" });
-  });
-
-  it("hands out each pooled token once and mints on the spot when the pool is empty", async () => {
-    const issuer = await createBenchIssuer(join(dir, "pool"));
     const pool = new TokenPool(issuer, 60);
-    pool.fill(3);
-    const tokens = Array.from({ length: 5 }, () => pool.next());
-    expect(new Set(tokens).size).toBe(5);
+    await pool.fill(5);
+    expect(pool.remaining).toBe(5);
+    const tokens = Array.from({ length: 7 }, () => pool.next());
+    expect(new Set(tokens).size).toBe(7);
     expect(pool.liveMinted).toBe(2);
+    for (const token of tokens) {
+      await expect(verifyAsapToken(token, options)).resolves.toMatchObject({ iss: issuer.issuer });
+    }
   });
 });
 

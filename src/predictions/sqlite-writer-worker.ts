@@ -1,0 +1,37 @@
+// Worker-thread entry of SqliteWriterThread: owns one SqlitePredictionStore and runs the calls the
+// main thread posts, one at a time, in order.
+import { parentPort, workerData } from "node:worker_threads";
+import { SqlitePredictionStore } from "./sqlite-prediction-store.js";
+import type {
+  SqliteWriterConfig,
+  SqliteWriterReply,
+  SqliteWriterRequest,
+} from "./sqlite-writer-thread.js";
+
+const port = parentPort;
+if (port === null) throw new Error("sqlite-writer-worker must run in a worker thread");
+const reply = (message: SqliteWriterReply) => port.postMessage(message);
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+const config = workerData as SqliteWriterConfig;
+let store: SqlitePredictionStore | undefined;
+try {
+  store = new SqlitePredictionStore(config.path, config.options);
+  reply({ type: "opened" });
+} catch (error) {
+  reply({ type: "open_failed", message: messageOf(error) });
+}
+
+if (store !== undefined) {
+  const opened = store;
+  port.on("message", async (request: SqliteWriterRequest) => {
+    try {
+      if (request.op === "migrate") await opened.migrate();
+      else if (request.op === "insert") await opened.insertBatch(request.records);
+      else await opened.close();
+      reply({ type: "done", id: request.id });
+    } catch (error) {
+      reply({ type: "failed", id: request.id, message: messageOf(error) });
+    }
+  });
+}
