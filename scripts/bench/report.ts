@@ -179,9 +179,9 @@ function percent(part: number, whole: number): string {
 function findings(report: BenchReport): string[] {
   const single64 = servedRun(report, "single-c64");
   const lines: string[] = [];
-  const serverMicros = single64.serverCpuMsPerRequest * 1000;
   for (const verify of report.verify) {
-    const run = verify.alg === "RS256"
+    const run =
+      verify.alg === "RS256"
         ? single64
         : report.served.find((candidate) => candidate.id === "single-c64-es256");
     if (run === undefined) continue;
