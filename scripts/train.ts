@@ -69,8 +69,8 @@ const { values: args } = parseArgs({
     "average-decay": { type: "string", default: "0" },
     ensemble: { type: "string", default: "3" },
     "min-count": { type: "string", default: "2" },
-    "min-bigram-count": { type: "string", default: "3" },
-    "max-features": { type: "string", default: "60000" },
+    "min-bigram-count": { type: "string", default: "2" },
+    "max-features": { type: "string", default: "200000" },
     "sequence-length": {
       type: "string",
       default: String(DEFAULT_PREPROCESS_SETTINGS.sequenceLength),
