@@ -116,7 +116,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Inference worker threads per process, each with one model instance; 0 = one per core. */
       workers: integer(0, 64).default(0),
-      batchMaxSize: integer(1, 4096).default(32),
+      batchMaxSize: integer(1, 4096).default(64),
       batchMaxDelayMs: integer(0, 1000).default(2),
       /** Texts waiting for a worker beyond which requests get 503 at once. */
       maxQueuedTexts: integer(1, 1_000_000).default(4096),
