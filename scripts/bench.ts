@@ -96,7 +96,7 @@ function positive(value: string | undefined, name: string): number {
   return number;
 }
 
-type ServerConfigName = "default" | "batching-off" | "info-logging";
+type ServerConfigName = "default" | "batching-off" | "info-logging" | "no-prediction-log";
 
 type TokenAlgorithm = BenchIssuer["alg"];
 
@@ -137,6 +137,13 @@ const SCENARIOS: readonly Scenario[] = [
     batch: false,
   },
   {
+    id: "batch64-no-prediction-log",
+    label: `batch of ${BATCH_TEXTS} texts`,
+    server: "no-prediction-log",
+    connections: batchConnections,
+    batch: true,
+  },
+  {
     id: "single-c64-es256",
     label: "single text, ES256 tokens",
     server: "default",
@@ -166,6 +173,10 @@ const SERVER_SETTINGS: Record<ServerConfigName, { setup: string; env: Record<str
   default: { setup: "", env: { LOG_LEVEL: "warn" } },
   "batching-off": { setup: "BATCH_MAX_SIZE=1", env: { LOG_LEVEL: "warn", BATCH_MAX_SIZE: "1" } },
   "info-logging": { setup: "LOG_LEVEL=info", env: { LOG_LEVEL: "info" } },
+  "no-prediction-log": {
+    setup: "PREDICTION_LOG=false",
+    env: { LOG_LEVEL: "warn", PREDICTION_LOG: "false" },
+  },
 };
 
 interface Bench {
@@ -455,7 +466,11 @@ async function runQuick(
   tlsDir: string,
   profileDir: string | undefined,
 ): Promise<{ limits: Limits; servedRuns: ServedRuns }> {
-  const pending = startAll(bench, ["default", "batching-off", "info-logging"], profileDir);
+  const pending = startAll(
+    bench,
+    ["default", "batching-off", "info-logging", "no-prediction-log"],
+    profileDir,
+  );
   pending.catch(() => {}); // Awaited below; this keeps an early start-up failure from being unhandled.
   const stopAll = (servers: ReadonlyMap<ServerConfigName, ServerProcess>) =>
     Promise.all([...servers.values()].map((server) => server.stop()));

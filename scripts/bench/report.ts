@@ -13,6 +13,7 @@ export type ScenarioId =
   | "batch64"
   | "single-c64-batching-off"
   | "single-c64-info-logging"
+  | "batch64-no-prediction-log"
   | "single-c64-es256";
 
 export interface MeasuredRun {
@@ -203,6 +204,13 @@ function findings(report: BenchReport): string[] {
   if (info) {
     lines.push(
       `- Logging cost (c64, single text): LOG_LEVEL=info (one access-log line per request, to a file) gives ${fixed(info.load.requestsPerSecond, 0)} req/s and ${fixed(info.serverCpuMsPerRequest, 3)} CPU ms/req vs ${fixed(single64.load.requestsPerSecond, 0)} req/s and ${fixed(single64.serverCpuMsPerRequest, 3)} at warn (${percent(info.serverCpuMsPerRequest - single64.serverCpuMsPerRequest, single64.serverCpuMsPerRequest)} more CPU per request).`,
+    );
+  }
+  const unlogged = report.served.find((run) => run.id === "batch64-no-prediction-log");
+  if (unlogged) {
+    const batch = servedRun(report, "batch64");
+    lines.push(
+      `- Prediction log cost (batches of ${batch.textsPerRequest}): ${fixed(batch.load.textsPerSecond, 0)} texts/s and ${fixed(batch.serverCpuMsPerRequest, 3)} CPU ms/req with the SQLite log vs ${fixed(unlogged.load.textsPerSecond, 0)} texts/s and ${fixed(unlogged.serverCpuMsPerRequest, 3)} with PREDICTION_LOG=false (${percent(batch.serverCpuMsPerRequest - unlogged.serverCpuMsPerRequest, batch.serverCpuMsPerRequest)} of a logged request's CPU).`,
     );
   }
   const memory = (run: MeasuredRun) =>

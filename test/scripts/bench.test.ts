@@ -62,6 +62,7 @@ describe("npm run bench -- --quick", () => {
       ["batch of 64 texts", "8"],
       ["single text [BATCH_MAX_SIZE=1]", "64"],
       ["single text [LOG_LEVEL=info]", "64"],
+      ["batch of 64 texts [PREDICTION_LOG=false]", "8"],
       ["single text, ES256 tokens", "64"],
     ];
     const rows = stdout
