@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -125,12 +125,16 @@ describe("npm run train (smoke test on a few hundred rows)", () => {
     expect(a.equals(b)).toBe(true);
   }, 120_000);
 
-  it("merges an --ensemble into one network with the members' embeddings side by side", async () => {
+  it("merges an --ensemble into one network, its output layer folded into the embedding", async () => {
     const out = join(dir, "ensemble");
     const data = join(dir, "tiny.csv");
     await train(quickTrainArgs(data, out, ["--dim", "4", "--ensemble", "2"]));
     const metadata = await readMetadata(out);
-    expect(metadata.architecture).toMatch(/^Embedding\(\d+, 8\)/);
+    // Two members of dim 4 side by side (8), written as one number per vocabulary row.
+    expect(metadata.architecture).toMatch(/^Embedding\(\d+, 1\) .* trained as Embedding\(\d+, 8\)/);
+    const weights = await stat(join(out, "weights.bin"));
+    // vocabulary x 1 embedding + output kernel (1) and bias (1), float32
+    expect(weights.size).toBe((metadata.vocabularySize + 2) * 4);
     expect(metadata.hyperParameters.ensemble).toBe(2);
     const model = await loadSentimentModel(out, { backend: "wasm" });
     try {
