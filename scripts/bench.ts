@@ -327,6 +327,9 @@ function summariseProfiles(dir: string, window: TimeWindow, scope: string): Prof
 
 function threadRole(profile: CpuProfile): string {
   if (profileRuns(profile, /\/src\/serving\/inference-worker\./)) return "inference worker";
+  if (profileRuns(profile, /\/src\/predictions\/sqlite-writer-worker\./)) {
+    return "prediction log writer";
+  }
   if (profileRuns(profile, /\/node_modules\/tsx\//)) return "tsx loader";
   return "other";
 }

@@ -39,11 +39,14 @@ export interface ProfileSummary {
 const IDLE = "idle";
 
 /**
- * Code that owns everything it calls: node internals called from jose count as verification.
+ * Code that owns everything it calls: node internals called from src/asap count as verification.
  * Only code that never calls back into the request pipeline may own (middleware calls next()).
  */
 const OWNER_CATEGORIES: readonly [RegExp, string][] = [
-  [/\/node_modules\/jose\/|\/src\/asap\//, "token verification (jose + WebCrypto, src/asap)"],
+  [
+    /\/node_modules\/jose\/|\/src\/asap\//,
+    "token verification (src/asap: node:crypto, claims, replay)",
+  ],
   [/\/node_modules\/zod\//, "zod validation"],
   [
     /\/node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream|fast-redact|quick-format-unescaped)\//,
