@@ -36,6 +36,8 @@ export class SqlitePredictionStore implements PredictionStore {
   private readonly db: Database.Database;
   private readonly busyTimeoutMs: number;
   private readonly migrationBusyTimeoutMs: number;
+  /** Prepared on the first insert (the table exists only after migrate()), then reused. */
+  private insertAll: ((records: readonly PredictionRecord[]) => void) | undefined;
 
   /** Opens (creating it and its directory if needed) the database file at `path`. */
   constructor(
@@ -86,8 +88,13 @@ export class SqlitePredictionStore implements PredictionStore {
   async insertBatch(records: readonly PredictionRecord[]): Promise<void> {
     this.assertOpen();
     if (records.length === 0) return;
+    this.insertAll ??= this.prepareInsertAll();
+    this.insertAll(records);
+  }
+
+  private prepareInsertAll(): (records: readonly PredictionRecord[]) => void {
     const insert = this.db.prepare(INSERT);
-    this.db.transaction((batch: readonly PredictionRecord[]) => {
+    return this.db.transaction((batch: readonly PredictionRecord[]) => {
       // Positional parameters: about 30% cheaper per row than named ones from a spread object.
       for (const r of batch) {
         insert.run(
@@ -105,7 +112,7 @@ export class SqlitePredictionStore implements PredictionStore {
           r.textSha256,
         );
       }
-    })(records);
+    });
   }
 
   async *exportRows(options: ExportOptions = {}): AsyncIterable<PredictionRecord> {
