@@ -2,8 +2,6 @@ export {
   type CreatePredictionStoreOptions,
   createPredictionStore,
   openPredictionSink,
-  type PredictionStoreLocation,
-  predictionStoreLocation,
 } from "./create-prediction-store.js";
 export { PostgresPredictionStore } from "./postgres-prediction-store.js";
 export {
@@ -24,4 +22,3 @@ export {
   PredictionStoreError,
 } from "./prediction-store.js";
 export { DEFAULT_SQLITE_PATH, SqlitePredictionStore } from "./sqlite-prediction-store.js";
-export { SqliteWriterThread } from "./sqlite-writer-thread.js";

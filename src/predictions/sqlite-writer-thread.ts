@@ -48,9 +48,8 @@ export class SqliteWriterThread implements PredictionSink {
     options: SqlitePredictionStoreOptions = {},
   ): Promise<SqliteWriterThread> {
     const sink = new SqliteWriterThread({ path, options });
-    const thread = sink.start();
-    sink.thread = thread;
-    await thread;
+    sink.thread = sink.start();
+    await sink.thread;
     return sink;
   }
 
