@@ -471,7 +471,7 @@ async function runQuick(
 ): Promise<{ limits: Limits; servedRuns: ServedRuns }> {
   const pending = startAll(
     bench,
-    ["default", "batching-off", "info-logging", "no-prediction-log"],
+    [...new Set(selectedScenarios.map((scenario) => scenario.server))],
     profileDir,
   );
   pending.catch(() => {}); // Awaited below; this keeps an early start-up failure from being unhandled.
@@ -506,7 +506,7 @@ async function main(): Promise<void> {
       ES256: await createBenchIssuer(keysDir, { issuer: "bench-client-es", alg: "ES256" }),
     };
     const baseEnv: Record<string, string> = {
-      // --quick: one inference worker per server, so three servers start faster.
+      // --quick: one inference worker per server, so the servers start faster.
       ...(quick ? { INFERENCE_WORKERS: "1" } : {}),
       ASAP_PUBLICKEY_REPOSITORY: issuers.RS256.publicKeyRepository,
       ASAP_VALID_AUDIENCE: BENCH_AUDIENCE,
