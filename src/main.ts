@@ -32,7 +32,11 @@ async function main(): Promise<void> {
       });
       return;
     }
-    handleSignals(await startService(config, logger, options), logger);
+    // Handlers go in before the start, so that a SIGTERM arriving while it runs (or just after the
+    // "listening" line) drains the service instead of killing the process by default action.
+    const starting = startService(config, logger, options);
+    handleSignals(starting, logger);
+    await starting;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.fatal({ code: (error as { code?: string }).code }, message);
@@ -54,24 +58,26 @@ function loadConfigOrExit(): AppConfig {
   }
 }
 
-function handleSignals(service: RunningService, logger: Logger): void {
+function handleSignals(starting: Promise<RunningService>, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stopping: draining in-flight requests");
-    service.stop().then(
-      () => {
-        logger.info("stopped");
-        flushLogs(logger);
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, "error while stopping");
-        flushLogs(logger);
-        process.exit(1);
-      },
-    );
+    starting
+      .then((service) => service.stop())
+      .then(
+        () => {
+          logger.info("stopped");
+          flushLogs(logger);
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "error while stopping");
+          flushLogs(logger);
+          process.exit(1);
+        },
+      );
   };
   // Deploying a model = a new folder under models/ + config pointing at it + SIGHUP.
   process.on("SIGHUP", () => {
@@ -83,15 +89,17 @@ function handleSignals(service: RunningService, logger: Logger): void {
       return;
     }
     logger.info({ dir }, "SIGHUP: reloading the model");
-    service.reloadModel(dir).then(
-      (model) =>
-        logger.info(
-          { model: model.metadata.name, version: model.metadata.version },
-          "model reloaded",
-        ),
-      (error: unknown) =>
-        logger.error({ err: error }, "model reload failed; still serving the previous model"),
-    );
+    starting
+      .then((service) => service.reloadModel(dir))
+      .then(
+        (model) =>
+          logger.info(
+            { model: model.metadata.name, version: model.metadata.version },
+            "model reloaded",
+          ),
+        (error: unknown) =>
+          logger.error({ err: error }, "model reload failed; still serving the previous model"),
+      );
   });
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));

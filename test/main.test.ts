@@ -76,6 +76,18 @@ describe("the sentiment-api process", () => {
     expect(result.stdout).toMatch(/"msg":"stopped"/);
   });
 
+  it("drains and stops cleanly on a SIGTERM that arrives while it is still starting", async () => {
+    const child = startMain({});
+    const exited = exitOf(child);
+    // The first line is logged early in the start, long before the model is loaded and the port
+    // listens: the signal must be handled, not kill the process by default action.
+    await new Promise<void>((resolvePromise) => child.stdout?.once("data", () => resolvePromise()));
+    child.kill("SIGTERM");
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/"msg":"stopped"/);
+  });
+
   it("refuses WORKERS > 1 with the in-memory replay store", async () => {
     const result = await exitOf(startMain({ WORKERS: "2" }));
     expect(result.code).toBe(1);
