@@ -206,6 +206,10 @@ export class HttpsKeyRepository implements PublicKeyRepository {
     const previous = this.keys.get(kid);
     // Same PEM as before: keep the already-parsed key.
     const key = previous?.key.pem === pem ? previous.key : new ImportedPublicKey(pem, kid);
+    // A body that is no key is refused for the short negative-cache period, like a 404, rather
+    // than kept for the response's max-age: a key server that sent garbage once may recover.
+    const unusable = key.parseError();
+    if (unusable !== undefined) return this.refused(unusable);
     return {
       kind: "key",
       entry: { key, freshUntil, staleUntil: freshUntil + this.options.maxStaleSeconds * 1000 },

@@ -22,7 +22,7 @@ function parseSpkiPem(pem: string, kid: string): KeyObject {
  * not fit), so nothing is parsed or re-checked on every request.
  */
 export class ImportedPublicKey {
-  private parsed: { key: KeyObject } | { error: unknown } | undefined;
+  private parsed: { key: KeyObject } | { error: AsapError } | undefined;
   private readonly byAlgorithm = new Map<string, Promise<KeyObject>>();
 
   constructor(
@@ -41,18 +41,30 @@ export class ImportedPublicKey {
     return answer;
   }
 
+  /** Why the PEM is no usable public key whatever the algorithm, or undefined when it is one. */
+  parseError(): AsapError | undefined {
+    const parsed = this.parse();
+    return "error" in parsed ? parsed.error : undefined;
+  }
+
+  private parse(): { key: KeyObject } | { error: AsapError } {
+    if (this.parsed === undefined) {
+      try {
+        this.parsed = { key: parseSpkiPem(this.pem, this.kid) };
+      } catch (error) {
+        // parseSpkiPem throws nothing but invalid_key.
+        this.parsed = { error: error as AsapError };
+      }
+    }
+    return this.parsed;
+  }
+
   private settle(alg: string): Promise<KeyObject> {
     try {
-      if (this.parsed === undefined) {
-        try {
-          this.parsed = { key: parseSpkiPem(this.pem, this.kid) };
-        } catch (error) {
-          this.parsed = { error };
-        }
-      }
-      if ("error" in this.parsed) throw this.parsed.error;
-      assertKeyFitsAlgorithm(this.parsed.key, alg, this.kid);
-      return Promise.resolve(this.parsed.key);
+      const parsed = this.parse();
+      if ("error" in parsed) throw parsed.error;
+      assertKeyFitsAlgorithm(parsed.key, alg, this.kid);
+      return Promise.resolve(parsed.key);
     } catch (error) {
       return Promise.reject(error);
     }

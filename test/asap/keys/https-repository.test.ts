@@ -284,6 +284,29 @@ describe("HttpsKeyRepository", () => {
     expect(await lookupCode("dev/not-a-key", "RS256")).toBe("invalid_key");
   });
 
+  it("remembers a body that is not a key for the negative cache period, not for max-age", async () => {
+    await start(3600);
+    const repository = repositoryFor(server, { negativeCacheSeconds: 30 });
+    const first = await codeOf(repository.getPublicKey("dev/not-a-key", "RS256"));
+    now += 29_000;
+    const cached = await codeOf(repository.getPublicKey("dev/not-a-key", "RS256"));
+    const requestsWhileCached = server.requestsFor("/dev/not-a-key");
+    // The key server recovers: it now serves a real key under that kid.
+    await writePublicKeys(dir, [{ ...key, kid: "dev/not-a-key" }]);
+    now += 2_000;
+    const recovered = await repository.getPublicKey("dev/not-a-key", "RS256").then(
+      (found) => found.type,
+      () => "refused",
+    );
+    await writePublicKeys(dir, [{ ...key, kid: "dev/not-a-key", publicPem: "hello\n" }]);
+    expect([first, cached, requestsWhileCached, recovered]).toEqual([
+      "invalid_key",
+      "invalid_key",
+      1,
+      "public",
+    ]);
+  });
+
   it("refuses an EC key requested for RS256 as invalid_key", async () => {
     await start(60);
     expect(await lookupCode("dev/ec1", "RS256")).toBe("invalid_key");
