@@ -23,6 +23,14 @@ export class KeyRepositoryConfigError extends Error {
 
 const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
+/** The entries of an `ASAP_PUBLICKEY_REPOSITORY` value, in order: URLs and directory paths. */
+export function repositoryEntries(spec: string): { entry: string; local: boolean }[] {
+  return spec
+    .split(/\s+/)
+    .filter((entry) => entry.length > 0)
+    .map((entry) => ({ entry, local: !URL_SCHEME.test(entry) }));
+}
+
 /**
  * Builds the repository described by an `ASAP_PUBLICKEY_REPOSITORY` value: whitespace-separated
  * https URLs and directory paths, tried in order. Plain http:// (and any other scheme) is refused.
@@ -31,7 +39,7 @@ export function createKeyRepository(
   spec: string,
   options: CreateKeyRepositoryOptions = {},
 ): PublicKeyRepository {
-  const entries = spec.split(/\s+/).filter((entry) => entry.length > 0);
+  const entries = repositoryEntries(spec);
   if (entries.length === 0) {
     throw new KeyRepositoryConfigError("ASAP_PUBLICKEY_REPOSITORY is empty");
   }
@@ -41,8 +49,11 @@ export function createKeyRepository(
     : new ChainedKeyRepository(repositories);
 }
 
-function createOne(entry: string, options: CreateKeyRepositoryOptions): PublicKeyRepository {
-  if (URL_SCHEME.test(entry)) {
+function createOne(
+  { entry, local }: { entry: string; local: boolean },
+  options: CreateKeyRepositoryOptions,
+): PublicKeyRepository {
+  if (!local) {
     let url: URL;
     try {
       url = new URL(entry);
