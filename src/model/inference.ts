@@ -7,6 +7,7 @@ import { labelForScore } from "./labels.js";
 import type { ModelMetadata, Thresholds } from "./metadata.js";
 import { ThresholdsSchema } from "./metadata.js";
 import { ModelLoadError, readModelDirectory } from "./model-directory.js";
+import { inputLength } from "./preprocess.js";
 import { deserializeNetwork } from "./tfjs-network.js";
 import type { Vocabulary } from "./vocabulary.js";
 import { encodeTexts } from "./vocabulary.js";
@@ -71,7 +72,7 @@ class LoadedSentimentModel implements SentimentModel {
       throw new InvalidInputError("predict expects an array of strings");
     }
     if (texts.length === 0) return [];
-    const length = this.metadata.preprocessing.sequenceLength;
+    const length = inputLength(this.metadata.preprocessing);
     const ids = encodeTexts(texts, this.vocabulary, this.metadata.preprocessing);
     const output = tf.tidy(() => {
       const input = tf.tensor2d(ids, [texts.length, length], "int32");
@@ -125,13 +126,13 @@ export async function loadSentimentModel(
       cause,
     });
   }
-  const sequenceLength = files.metadata.preprocessing.sequenceLength;
+  const length = inputLength(files.metadata.preprocessing);
   const shape = network.inputs[0]?.shape;
-  if (shape === undefined || shape.length !== 2 || shape[1] !== sequenceLength) {
+  if (shape === undefined || shape.length !== 2 || shape[1] !== length) {
     network.dispose();
     throw new ModelLoadError(
       "model_files_invalid",
-      `network input shape ${JSON.stringify(shape)} does not match sequence length ${sequenceLength}`,
+      `network input shape ${JSON.stringify(shape)} does not match the ${length} ids per text of metadata.json's preprocessing`,
     );
   }
   return new LoadedSentimentModel(

@@ -26,8 +26,22 @@ export const PreprocessSettingsSchema = z.object({
   bigrams: z.boolean(),
   /** Add the character n-grams of this size of every word ("#<go", "#goo"...); 0 = off. */
   charNgramSize: z.number().int().min(0).max(6).default(0),
-  /** Fixed sequence length fed to the network. */
+  /** Fixed length of the word-feature sequence fed to the network. */
   sequenceLength: z.number().int().min(1).max(1000),
+  /**
+   * A second bag, averaged with the word bag by the network: the character n-grams (`minN` to
+   * `maxN` code points, across word boundaries) of the token string, in a segment of
+   * `sequenceLength` ids after the word sequence. Null: words only.
+   */
+  charSegment: z
+    .object({
+      minN: z.number().int().min(1).max(8),
+      maxN: z.number().int().min(1).max(8),
+      sequenceLength: z.number().int().min(1).max(4000),
+    })
+    .refine((segment) => segment.minN <= segment.maxN, { message: "minN must not exceed maxN" })
+    .nullable()
+    .default(null),
   /**
    * How a sequence shorter than `sequenceLength` is filled: "repeat" cycles its ids so the
    * network's average over all positions approximates the mean over the tweet's features;
@@ -50,8 +64,14 @@ export const DEFAULT_PREPROCESS_SETTINGS: PreprocessSettings = {
   bigrams: true,
   charNgramSize: 0,
   sequenceLength: 64,
+  charSegment: null,
   padding: "repeat",
 };
+
+/** Ids per text fed to the network: the word sequence, then the character segment if any. */
+export function inputLength(settings: PreprocessSettings): number {
+  return settings.sequenceLength + (settings.charSegment?.sequenceLength ?? 0);
+}
 
 export const URL_TOKEN = "<url>";
 export const MENTION_TOKEN = "<user>";
@@ -196,7 +216,14 @@ export function charNgrams(word: string, size: number): string[] {
  * character n-grams go first when a text is long.
  */
 export function extractFeatures(text: string, settings: PreprocessSettings): string[] {
-  const tokens = tokenize(text, settings);
+  return featuresOfTokens(tokenize(text, settings), settings);
+}
+
+/** extractFeatures for an already tokenized text. */
+export function featuresOfTokens(
+  tokens: readonly string[],
+  settings: PreprocessSettings,
+): string[] {
   const features = tokens.slice();
   if (settings.bigrams) {
     for (let i = 0; i + 1 < tokens.length; i++) features.push(`${tokens[i]} ${tokens[i + 1]}`);
@@ -210,4 +237,24 @@ export function extractFeatures(text: string, settings: PreprocessSettings): str
     }
   }
   return features;
+}
+
+/**
+ * The character segment's features: every n-gram (n from `minN` to `maxN`, in code points) of
+ * the tokens joined by spaces with a space at each end, shortest n first, repeats kept. A
+ * negation-scope mark "not_" becomes the one character "~", so it costs the n-grams little room.
+ * No tokens, no n-grams.
+ */
+export function charSegmentFeatures(
+  tokens: readonly string[],
+  segment: { minN: number; maxN: number },
+): string[] {
+  if (tokens.length === 0) return [];
+  const marked = tokens.map((token) => (token.startsWith("not_") ? `~${token.slice(4)}` : token));
+  const chars = [...` ${marked.join(" ")} `];
+  const grams: string[] = [];
+  for (let n = segment.minN; n <= segment.maxN; n++) {
+    for (let i = 0; i + n <= chars.length; i++) grams.push(chars.slice(i, i + n).join(""));
+  }
+  return grams;
 }

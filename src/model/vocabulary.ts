@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { PreprocessSettings } from "./preprocess.js";
-import { extractFeatures } from "./preprocess.js";
+import { charSegmentFeatures, featuresOfTokens, inputLength, tokenize } from "./preprocess.js";
 
 /** Id 0 is padding (its embedding row is zero); features are numbered from 1. */
 export const PADDING_ID = 0;
@@ -8,34 +8,50 @@ export const PADDING_ID = 0;
 export const VocabularyFileSchema = z.object({
   /** `features[i]` has id i + 1. */
   features: z.array(z.string()),
+  /** The character segment's n-grams, numbered after the features: `charFeatures[k]` has id features.length + 1 + k. */
+  charFeatures: z.array(z.string()).optional(),
 });
 export type VocabularyFile = z.infer<typeof VocabularyFileSchema>;
 
-/** Maps features (words, bigrams) to embedding ids; unknown features are ignored. */
+/**
+ * Maps features (words, bigrams) and, for a model with a character segment, character n-grams to
+ * embedding ids, one numbering for both; unknown features are ignored.
+ */
 export class Vocabulary {
   readonly #ids: Map<string, number>;
+  readonly #charIds: Map<string, number>;
   readonly features: readonly string[];
+  readonly charFeatures: readonly string[];
 
-  constructor(features: readonly string[]) {
+  constructor(features: readonly string[], charFeatures: readonly string[] = []) {
     this.features = features;
+    this.charFeatures = charFeatures;
     this.#ids = new Map(features.map((f, i) => [f, i + 1]));
+    this.#charIds = new Map(charFeatures.map((f, k) => [f, features.length + 1 + k]));
   }
 
   /** Number of embedding rows, padding included. */
   get size(): number {
-    return this.features.length + 1;
+    return this.features.length + this.charFeatures.length + 1;
   }
 
   idOf(feature: string): number | undefined {
     return this.#ids.get(feature);
   }
 
+  charIdOf(gram: string): number | undefined {
+    return this.#charIds.get(gram);
+  }
+
   toFile(): VocabularyFile {
-    return { features: [...this.features] };
+    return this.charFeatures.length === 0
+      ? { features: [...this.features] }
+      : { features: [...this.features], charFeatures: [...this.charFeatures] };
   }
 
   static fromFile(data: unknown): Vocabulary {
-    return new Vocabulary(VocabularyFileSchema.parse(data).features);
+    const file = VocabularyFileSchema.parse(data);
+    return new Vocabulary(file.features, file.charFeatures);
   }
 }
 
@@ -72,7 +88,7 @@ export function buildVocabulary(
 /** Writes the ids of known features into `out` (length = sequence length), padded as configured. */
 export function encodeFeatures(
   features: readonly string[],
-  vocabulary: Vocabulary,
+  idOf: (feature: string) => number | undefined,
   padding: PreprocessSettings["padding"],
   out: Int32Array,
 ): void {
@@ -80,7 +96,7 @@ export function encodeFeatures(
   let n = 0;
   for (const f of features) {
     if (n >= length) break;
-    const id = vocabulary.idOf(f);
+    const id = idOf(f);
     if (id !== undefined) out[n++] = id;
   }
   if (n === 0) {
@@ -94,21 +110,30 @@ export function encodeFeatures(
   for (let i = n; i < length; i++) out[i] = out[i - n] as number;
 }
 
-/** Encodes texts into a row-major [texts.length, sequenceLength] id matrix. */
+/**
+ * Encodes texts into a row-major [texts.length, inputLength(settings)] id matrix: per text the
+ * word sequence, then the character segment if the settings have one.
+ */
 export function encodeTexts(
   texts: readonly string[],
   vocabulary: Vocabulary,
   settings: PreprocessSettings,
 ): Int32Array {
-  const length = settings.sequenceLength;
+  const wordLength = settings.sequenceLength;
+  const length = inputLength(settings);
+  const segment = settings.charSegment;
   const ids = new Int32Array(texts.length * length);
+  const idOf = (feature: string) => vocabulary.idOf(feature);
+  const charIdOf = (gram: string) => vocabulary.charIdOf(gram);
   texts.forEach((text, i) => {
-    encodeFeatures(
-      extractFeatures(text, settings),
-      vocabulary,
-      settings.padding,
-      ids.subarray(i * length, (i + 1) * length),
-    );
+    const tokens = tokenize(text, settings);
+    const start = i * length;
+    const words = ids.subarray(start, start + wordLength);
+    encodeFeatures(featuresOfTokens(tokens, settings), idOf, settings.padding, words);
+    if (segment !== null) {
+      const chars = ids.subarray(start + wordLength, start + length);
+      encodeFeatures(charSegmentFeatures(tokens, segment), charIdOf, settings.padding, chars);
+    }
   });
   return ids;
 }

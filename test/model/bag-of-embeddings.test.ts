@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   averageLogits,
+  combineSegments,
   compactSequences,
   foldOutputLayer,
   initWeights,
@@ -97,5 +98,50 @@ describe("foldOutputLayer", () => {
 
   it("refuses a network with a hidden layer", () => {
     expect(() => foldOutputLayer(initWeights(5, 2, 3, mulberry32(1)))).toThrow();
+  });
+});
+
+describe("combineSegments", () => {
+  it("scores concatenated segments with the weighted sum of each segment's own logit", () => {
+    const random = mulberry32(21);
+    const words = foldOutputLayer(initWeights(12, 4, 0, random));
+    const chars = foldOutputLayer(initWeights(9, 3, 0, random));
+    words.outputBias.fill(0.5);
+    chars.outputBias.fill(-0.8);
+    const [wordLength, charLength, rows] = [4, 10, 15];
+    const wordIds = new Int32Array(rows * wordLength);
+    const charIds = new Int32Array(rows * charLength);
+    for (let i = 0; i < wordIds.length; i++) wordIds[i] = Math.floor(random() * 12);
+    for (let i = 0; i < charIds.length; i++) charIds[i] = Math.floor(random() * 9);
+    // The combined numbering: word ids as they are, character ids after the 11 word features.
+    const length = wordLength + charLength;
+    const ids = new Int32Array(rows * length);
+    for (let r = 0; r < rows; r++) {
+      ids.set(wordIds.subarray(r * wordLength, (r + 1) * wordLength), r * length);
+      const charRow = charIds.subarray(r * charLength, (r + 1) * charLength);
+      ids.set(
+        charRow.map((id) => (id === 0 ? 0 : id + 11)),
+        r * length + wordLength,
+      );
+    }
+    const combined = combineSegments([
+      { weights: words, sequenceLength: wordLength, weight: 0.7 },
+      { weights: chars, sequenceLength: charLength, weight: 0.3 },
+    ]);
+    expect(combined.vocabSize).toBe(1 + 11 + 8);
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const wordScores = predictIds(words, wordIds, wordLength);
+    const charScores = predictIds(chars, charIds, charLength);
+    for (const [i, p] of predictIds(combined, ids, length).entries()) {
+      const expected = sigmoid(
+        0.7 * logit(wordScores[i] as number) + 0.3 * logit(charScores[i] as number),
+      );
+      expect(Math.abs(p - expected)).toBeLessThan(1e-6);
+    }
+  });
+
+  it("refuses networks that are not folded", () => {
+    const weights = initWeights(5, 2, 0, mulberry32(1));
+    expect(() => combineSegments([{ weights, sequenceLength: 3, weight: 1 }])).toThrow(/folded/);
   });
 });

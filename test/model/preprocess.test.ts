@@ -2,9 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   charNgrams,
+  charSegmentFeatures,
   DEFAULT_PREPROCESS_SETTINGS,
   decodeHtmlEntities,
   extractFeatures,
+  inputLength,
   isNegation,
   MENTION_TOKEN,
   type PreprocessSettings,
@@ -174,5 +176,52 @@ describe("extractFeatures with character n-grams", () => {
   it("adds the n-grams of words (not of emoticons) after words and bigrams", () => {
     const features = extractFeatures("ok :)", { ...S, bigrams: true, charNgramSize: 3 });
     expect(features).toEqual(["ok", ":)", "ok :)", "#<ok", "#ok>"]);
+  });
+});
+
+describe("charSegmentFeatures", () => {
+  it("takes every n-gram of the spaced token string, shortest first, negation marks as ~", () => {
+    expect(charSegmentFeatures(["hi", "not_ok"], { minN: 2, maxN: 3 })).toEqual([
+      " h",
+      "hi",
+      "i ",
+      " ~",
+      "~o",
+      "ok",
+      "k ",
+      " hi",
+      "hi ",
+      "i ~",
+      " ~o",
+      "~ok",
+      "ok ",
+    ]);
+  });
+
+  it("counts code points, so an emoji is one character", () => {
+    expect(charSegmentFeatures(["😀"], { minN: 3, maxN: 3 })).toEqual([" 😀 "]);
+  });
+
+  it("keeps repeats and has nothing for an empty text", () => {
+    expect(charSegmentFeatures(["aa", "aa"], { minN: 4, maxN: 4 })).toEqual([
+      " aa ",
+      "aa a",
+      "a aa",
+      " aa ",
+    ]);
+    expect(charSegmentFeatures([], { minN: 2, maxN: 5 })).toEqual([]);
+  });
+});
+
+describe("inputLength", () => {
+  it("is the word sequence plus the character segment", () => {
+    expect(inputLength(S)).toBe(S.sequenceLength);
+    expect(
+      inputLength({
+        ...S,
+        sequenceLength: 64,
+        charSegment: { minN: 2, maxN: 5, sequenceLength: 512 },
+      }),
+    ).toBe(576);
   });
 });

@@ -54,25 +54,25 @@ describe("encodeFeatures", () => {
 
   it("repeats the known ids cyclically to fill the sequence", () => {
     const out = new Int32Array(5);
-    encodeFeatures(["a", "unknown", "b"], vocab, "repeat", out);
+    encodeFeatures(["a", "unknown", "b"], (f) => vocab.idOf(f), "repeat", out);
     expect([...out]).toEqual([1, 2, 1, 2, 1]);
   });
 
   it("pads with zeros when configured", () => {
     const out = new Int32Array(4);
-    encodeFeatures(["c"], vocab, "zero", out);
+    encodeFeatures(["c"], (f) => vocab.idOf(f), "zero", out);
     expect([...out]).toEqual([3, 0, 0, 0]);
   });
 
   it("truncates long inputs", () => {
     const out = new Int32Array(2);
-    encodeFeatures(["a", "b", "c"], vocab, "repeat", out);
+    encodeFeatures(["a", "b", "c"], (f) => vocab.idOf(f), "repeat", out);
     expect([...out]).toEqual([1, 2]);
   });
 
   it("returns all padding when no feature is known", () => {
     const out = new Int32Array(3).fill(9);
-    encodeFeatures(["zzz"], vocab, "repeat", out);
+    encodeFeatures(["zzz"], (f) => vocab.idOf(f), "repeat", out);
     expect([...out]).toEqual([PADDING_ID, PADDING_ID, PADDING_ID]);
   });
 });
@@ -82,6 +82,37 @@ describe("encodeTexts", () => {
     const settings = { ...DEFAULT_PREPROCESS_SETTINGS, sequenceLength: 3, bigrams: false };
     const ids = encodeTexts(["A b", "", "c"], new Vocabulary(["a", "b", "c"]), settings);
     expect([...ids]).toEqual([1, 2, 1, 0, 0, 0, 3, 3, 3]);
+  });
+});
+
+describe("a vocabulary with a character segment", () => {
+  const vocab = new Vocabulary(["a", "b"], [" a", "a ", "b"]);
+
+  it("numbers the character n-grams after the features, in one id space", () => {
+    expect([vocab.idOf("a"), vocab.idOf("b"), vocab.charIdOf(" a"), vocab.charIdOf("b")]).toEqual([
+      1, 2, 3, 5,
+    ]);
+    expect(vocab.charIdOf("a")).toBeUndefined();
+    expect(vocab.size).toBe(6);
+  });
+
+  it("round-trips through its file, and a file without n-grams has none", () => {
+    const again = Vocabulary.fromFile(JSON.parse(JSON.stringify(vocab.toFile())));
+    expect([again.size, again.charIdOf("a ")]).toEqual([6, 4]);
+    expect(Vocabulary.fromFile({ features: ["a"] }).charFeatures).toEqual([]);
+    expect(new Vocabulary(["a"]).toFile()).toEqual({ features: ["a"] });
+  });
+
+  it("encodes each text as its word sequence, then its character segment", () => {
+    const settings = {
+      ...DEFAULT_PREPROCESS_SETTINGS,
+      sequenceLength: 3,
+      bigrams: false,
+      charSegment: { minN: 2, maxN: 2, sequenceLength: 4 },
+    };
+    // "A" -> word a; n-grams " a", "a " -> ids 3, 4 (repeated). "" -> all padding.
+    const ids = encodeTexts(["A", ""], vocab, settings);
+    expect([...ids]).toEqual([1, 1, 1, 3, 4, 3, 4, 0, 0, 0, 0, 0, 0, 0]);
   });
 });
 

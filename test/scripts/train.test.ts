@@ -145,6 +145,27 @@ describe("npm run train (smoke test on a few hundred rows)", () => {
     }
   }, 120_000);
 
+  it("trains a character n-gram bag beside the words and serves both from one network", async () => {
+    const metadata = await readMetadata(outDir);
+    expect(metadata.preprocessing.charSegment).toEqual({ minN: 2, maxN: 5, sequenceLength: 512 });
+    expect(metadata.hyperParameters.charWeight).toBe(0.3);
+    const vocab = JSON.parse(await readFile(join(outDir, "vocab.json"), "utf8"));
+    expect(vocab.charFeatures).toContain("grea");
+    expect(metadata.vocabularySize).toBe(1 + vocab.features.length + vocab.charFeatures.length);
+    const modelJson = JSON.parse(await readFile(join(outDir, "model.json"), "utf8"));
+    // One input row: 16 word ids, then 512 character n-gram ids.
+    expect(JSON.stringify(modelJson.modelTopology)).toContain('"batch_input_shape":[null,528]');
+  });
+
+  it("trains words only with --char-segment none", async () => {
+    const out = join(dir, "words-only");
+    await train(quickTrainArgs(join(dir, "tiny.csv"), out, ["--char-segment", "none"]));
+    const metadata = await readMetadata(out);
+    const vocab = JSON.parse(await readFile(join(out, "vocab.json"), "utf8"));
+    expect([metadata.preprocessing.charSegment, vocab.charFeatures]).toEqual([null, undefined]);
+    expect(metadata.vocabularySize).toBe(1 + vocab.features.length);
+  }, 120_000);
+
   it("fails with a non-zero exit code on a missing data file", async () => {
     await expect(
       train(["--data", join(dir, "nope.csv"), "--out", join(dir, "x")]),
