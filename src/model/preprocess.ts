@@ -251,10 +251,19 @@ export function charSegmentFeatures(
 ): string[] {
   if (tokens.length === 0) return [];
   const marked = tokens.map((token) => (token.startsWith("not_") ? `~${token.slice(4)}` : token));
-  const chars = [...` ${marked.join(" ")} `];
+  const text = ` ${marked.join(" ")} `;
+  // Where each code point starts (and the end), so an n-gram is one slice of the string.
+  const starts: number[] = [];
+  for (let at = 0; at < text.length; at += (text.codePointAt(at) as number) > 0xffff ? 2 : 1) {
+    starts.push(at);
+  }
+  starts.push(text.length);
+  const chars = starts.length - 1;
   const grams: string[] = [];
   for (let n = segment.minN; n <= segment.maxN; n++) {
-    for (let i = 0; i + n <= chars.length; i++) grams.push(chars.slice(i, i + n).join(""));
+    for (let i = 0; i + n <= chars; i++) {
+      grams.push(text.slice(starts[i] as number, starts[i + n] as number));
+    }
   }
   return grams;
 }

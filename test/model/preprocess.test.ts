@@ -200,6 +200,7 @@ describe("charSegmentFeatures", () => {
 
   it("counts code points, so an emoji is one character", () => {
     expect(charSegmentFeatures(["😀"], { minN: 3, maxN: 3 })).toEqual([" 😀 "]);
+    expect(charSegmentFeatures(["a😀b"], { minN: 2, maxN: 2 })).toEqual([" a", "a😀", "😀b", "b "]);
   });
 
   it("keeps repeats and has nothing for an empty text", () => {
