@@ -261,15 +261,20 @@ export function foldOutputLayer(w: BagOfEmbeddingsWeights): BagOfEmbeddingsWeigh
     }
     embedding[row] = logit;
   }
+  return foldedNetwork(embedding, w.outputBias[0] as number);
+}
+
+/** A folded network: one logit contribution per row, output kernel 1, then `bias`. */
+function foldedNetwork(embedding: Float32Array, bias: number): BagOfEmbeddingsWeights {
   return {
-    vocabSize: w.vocabSize,
+    vocabSize: embedding.length,
     dim: 1,
     hidden: 0,
     embedding,
     hiddenKernel: new Float32Array(0),
     hiddenBias: new Float32Array(0),
     outputKernel: Float32Array.of(1),
-    outputBias: Float32Array.from(w.outputBias),
+    outputBias: Float32Array.of(bias),
   };
 }
 
@@ -308,14 +313,5 @@ export function combineSegments(segments: readonly WeightedSegment[]): BagOfEmbe
     }
     bias += weight * (weights.outputBias[0] as number);
   }
-  return {
-    vocabSize,
-    dim: 1,
-    hidden: 0,
-    embedding,
-    hiddenKernel: new Float32Array(0),
-    hiddenBias: new Float32Array(0),
-    outputKernel: Float32Array.of(1),
-    outputBias: Float32Array.of(bias),
-  };
+  return foldedNetwork(embedding, bias);
 }
