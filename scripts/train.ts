@@ -36,7 +36,7 @@ import type { PreprocessSettings } from "../src/model/preprocess.js";
 import {
   charSegmentFeatures,
   DEFAULT_PREPROCESS_SETTINGS,
-  extractFeatures,
+  featuresOfTokens,
   inputLength,
   tokenize,
 } from "../src/model/preprocess.js";
@@ -320,16 +320,15 @@ interface CharBag {
 }
 
 function trainCharBag(
-  train: readonly TrainingExample[],
-  validation: readonly TrainingExample[],
+  train: { examples: readonly TrainingExample[]; tokens: readonly string[][] },
+  validation: { examples: readonly TrainingExample[]; tokens: readonly string[][] },
   settings: PreprocessSettings,
   segment: NonNullable<PreprocessSettings["charSegment"]>,
   options: TrainingOptions,
   callbacks: TrainingCallbacks,
 ): CharBag {
-  const gramsOf = (e: TrainingExample) => charSegmentFeatures(tokenize(e.text, settings), segment);
-  const trainGrams = train.map(gramsOf);
-  const validationGrams = validation.map(gramsOf);
+  const trainGrams = train.tokens.map((tokens) => charSegmentFeatures(tokens, segment));
+  const validationGrams = validation.tokens.map((tokens) => charSegmentFeatures(tokens, segment));
   const minCount = int("char-min-count");
   const vocabulary = buildVocabulary(trainGrams, {
     minTokenCount: minCount,
@@ -340,17 +339,51 @@ function trainCharBag(
   log(
     `character segment: ${vocabulary.size} rows; ${trainGrams.filter((g) => g.length > L).length} texts truncated at ${L}`,
   );
-  const trainSet = encode(train, trainGrams, vocabulary, L, settings.padding);
-  const validationSet = encode(validation, validationGrams, vocabulary, L, settings.padding);
-  const count = Math.max(1, int("char-ensemble"));
+  const trainSet = encode(train.examples, trainGrams, vocabulary, L, settings.padding);
+  const validationSet = encode(
+    validation.examples,
+    validationGrams,
+    vocabulary,
+    L,
+    settings.padding,
+  );
+  const { members, weights } = trainEnsemble(
+    "character bag",
+    int("char-ensemble"),
+    trainSet,
+    validationSet,
+    { ...options, vocabSize: vocabulary.size },
+    callbacks,
+  );
+  return {
+    weights,
+    vocabulary,
+    sequenceLength: L,
+    bestEpochs: members.map((m) => m.bestEpoch),
+    validationScores: (rows) => predictIds(weights, validationSet.ids.subarray(0, rows * L), L),
+  };
+}
+
+/**
+ * `count` members differing only by seed (options.seed, + 1...), merged into one network whose
+ * logit is the members' mean logit (see averageLogits).
+ */
+function trainEnsemble(
+  name: string,
+  count: number,
+  trainSet: EncodedExamples,
+  validationSet: EncodedExamples,
+  options: TrainingOptions,
+  callbacks: TrainingCallbacks,
+): { members: TrainingResult[]; weights: BagOfEmbeddingsWeights } {
   const members: TrainingResult[] = [];
-  for (let k = 0; k < count; k++) {
-    log(`character bag member ${k + 1}/${count} (seed ${options.seed + k})`);
+  for (let k = 0; k < Math.max(1, count); k++) {
+    log(`${name} member ${k + 1}/${Math.max(1, count)} (seed ${options.seed + k})`);
     members.push(
       trainBagOfEmbeddings(
         trainSet,
         validationSet,
-        { ...options, vocabSize: vocabulary.size, seed: options.seed + k },
+        { ...options, seed: options.seed + k },
         callbacks,
       ),
     );
@@ -359,13 +392,7 @@ function trainCharBag(
     members.length === 1
       ? (members[0] as TrainingResult).weights
       : averageLogits(members.map((m) => m.weights));
-  return {
-    weights,
-    vocabulary,
-    sequenceLength: L,
-    bestEpochs: members.map((m) => m.bestEpoch),
-    validationScores: (rows) => predictIds(weights, validationSet.ids.subarray(0, rows * L), L),
-  };
+  return { members, weights };
 }
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -408,8 +435,14 @@ async function main(): Promise<void> {
     `data: ${train.length} training rows (${prepared.train.length - train.length} dropped as validation duplicates${maxRows !== undefined ? `, capped at ${maxRows}` : ""}), ${validation.length} validation rows`,
   );
 
-  const trainFeatures = train.map((e) => extractFeatures(e.text, settings));
-  const validationFeatures = validation.map((e) => extractFeatures(e.text, settings));
+  if (settings.charSegment !== null && int("hidden") > 0) {
+    throw new Error("a character segment needs --hidden 0 (the bags are combined folded)");
+  }
+  // Tokenized once: the word features and the character segment are both cut from the tokens.
+  const trainTokens = train.map((e) => tokenize(e.text, settings));
+  const validationTokens = validation.map((e) => tokenize(e.text, settings));
+  const trainFeatures = trainTokens.map((tokens) => featuresOfTokens(tokens, settings));
+  const validationFeatures = validationTokens.map((tokens) => featuresOfTokens(tokens, settings));
   const vocabulary = buildVocabulary(
     trainFeatures,
     {
@@ -488,34 +521,34 @@ async function main(): Promise<void> {
       );
     },
   };
-  // --ensemble K: K members differing only by seed, merged into one network whose logit is
-  // the members' mean logit (see averageLogits).
-  const members: TrainingResult[] = [];
-  for (let k = 0; k < Math.max(1, int("ensemble")); k++) {
-    if (int("ensemble") > 1) log(`ensemble member ${k + 1}/${int("ensemble")} (seed ${seed + k})`);
-    members.push(
-      trainBagOfEmbeddings(trainSet, validationSet, { ...options, seed: seed + k }, callbacks),
-    );
-  }
-  const first = members[0] as TrainingResult;
-  const result: TrainingResult =
-    members.length === 1
-      ? first
-      : { ...first, weights: averageLogits(members.map((m) => m.weights)) };
+  const { members, weights: wordWeights } = trainEnsemble(
+    "word bag",
+    int("ensemble"),
+    trainSet,
+    validationSet,
+    options,
+    callbacks,
+  );
+  // History and best epoch in metadata.json are the first member's.
+  const result: TrainingResult = { ...(members[0] as TrainingResult), weights: wordWeights };
   log(`word bag: best epoch ${members.map((m) => m.bestEpoch).join(", ")}`);
   const charBag =
     settings.charSegment === null
       ? undefined
-      : trainCharBag(train, validation, settings, settings.charSegment, options, callbacks);
-  if (charBag !== undefined && options.hidden > 0) {
-    throw new Error("a character segment needs --hidden 0 (the bags are combined folded)");
-  }
+      : trainCharBag(
+          { examples: train, tokens: trainTokens },
+          { examples: validation, tokens: validationTokens },
+          settings,
+          settings.charSegment,
+          options,
+          callbacks,
+        );
   const trainingSeconds = (performance.now() - started) / 1000;
   log(`trained in ${trainingSeconds.toFixed(1)} s`);
 
   // The served network: output layer folded into the embedding when there is no hidden layer
   // (one number per feature to gather when serving), the character bag's rows after the words'.
-  const charWeight = charBag === undefined ? 0 : Number(args["char-weight"]);
+  const charWeight = charBag === undefined ? 0 : int("char-weight");
   const served =
     options.hidden > 0
       ? result.weights
