@@ -8,6 +8,7 @@
  *   npm run bench -- [--duration 10] [--warmup 2] [--quick] [--skip-profile] [--output bench/results.md]
  *                    [--keep-profiles <dir>]   (copies the .cpuprofile files, for Chrome DevTools)
  *                    [--only <scenario,...>]   (e.g. single-c64-es256; the goals' scenarios always run)
+ *                    [--profile <scenario>]    (the load profiled with --cpu-prof; default single-c64)
  *
  * --quick: 1 s runs, one server per configuration (one inference worker each) shared by all runs:
  * a smoke test of the script, not numbers.
@@ -66,6 +67,7 @@ const { values: args } = parseArgs({
     output: { type: "string", default: "bench/results.md" },
     "keep-profiles": { type: "string" },
     only: { type: "string" },
+    profile: { type: "string", default: "single-c64" },
   },
   strict: true,
 });
@@ -167,6 +169,18 @@ const selectedScenarios: readonly Scenario[] = (() => {
   return SCENARIOS.filter(
     (scenario) => wanted.has(scenario.id) || ["single-c64", "batch64"].includes(scenario.id),
   );
+})();
+
+/** The scenario whose load the profiled server runs under (--profile). */
+const profiledScenario: Scenario = (() => {
+  const scenario = SCENARIOS.find((candidate) => candidate.id === args.profile);
+  if (scenario === undefined) {
+    process.stderr.write(
+      `bench: unknown --profile scenario ${args.profile}; known: ${SCENARIOS.map((s) => s.id).join(", ")}\n`,
+    );
+    process.exit(2);
+  }
+  return scenario;
 })();
 
 const SERVER_SETTINGS: Record<ServerConfigName, { setup: string; env: Record<string, string> }> = {
@@ -410,7 +424,9 @@ async function startAll(
   profileDir: string | undefined,
 ): Promise<Map<ServerConfigName, ServerProcess>> {
   const settled = await Promise.allSettled(
-    names.map((name) => startConfigured(bench, name, name === "default" ? profileDir : undefined)),
+    names.map((name) =>
+      startConfigured(bench, name, name === profiledScenario.server ? profileDir : undefined),
+    ),
   );
   const started = settled.flatMap((result) =>
     result.status === "fulfilled" ? [result.value] : [],
@@ -459,17 +475,10 @@ async function runFresh(bench: Bench, profileDir: string | undefined): Promise<S
     }
   }
   if (profileDir === undefined) return { served, backend, profileWindow: undefined };
-  const server = await startConfigured(bench, "default", profileDir);
+  const server = await startConfigured(bench, profiledScenario.server, profileDir);
   try {
-    progress("profiling single text at c64");
-    const { window } = await measure(bench, server, {
-      label: "profile",
-      setup: "",
-      path: "/v1/sentiment",
-      connections: 64,
-      batch: false,
-      alg: "RS256",
-    });
+    progress(`profiling ${profiledScenario.id}`);
+    const { window } = await runScenario(bench, server, profiledScenario);
     return { served, backend, profileWindow: window };
   } finally {
     await server.stop();
@@ -559,7 +568,7 @@ async function main(): Promise<void> {
             profileWindow,
             quick
               ? "`node --cpu-prof` of the default server, samples from the first to the last measured --quick run on it (warm-ups in between included)"
-              : `\`node --cpu-prof\` of a fresh default server under single-text load at c64, samples of the ${durationSeconds} s measured run only (after a ${warmupSeconds} s warm-up)`,
+              : `\`node --cpu-prof\` of a fresh ${profiledScenario.server} server under the ${profiledScenario.id} load (${profiledScenario.label}, ${profiledScenario.connections} connections), samples of the ${durationSeconds} s measured run only (after a ${warmupSeconds} s warm-up)`,
           )
         : undefined;
     const { model, verify, echo } = limits;
