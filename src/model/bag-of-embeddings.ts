@@ -109,9 +109,10 @@ export function predictIds(
 }
 
 /**
- * Id sequences stored as their distinct non-padding ids, each with its share of the sequence
- * length (count / length): averaging over all positions equals the share-weighted sum, and a
- * repeat-padded tweet has far fewer distinct ids than positions.
+ * Id sequences stored as their non-padding ids, each with its share of the sequence length
+ * (count / length): averaging over all positions equals the share-weighted sum, and a
+ * repeat-padded tweet has far fewer ids than positions. An id listed twice adds its shares;
+ * compactSequences lists each id once.
  */
 export interface CompactSequences {
   /** Example i owns entries offsets[i] .. offsets[i + 1] - 1. */

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { LayersModel } from "@tensorflow/tfjs-layers";
 import type { BackendChoice } from "./backend.js";
 import { selectBackend } from "./backend.js";
+import { type CompactBagNetwork, compactBagNetwork } from "./compact-bag-network.js";
 import type { SentimentLabel } from "./labels.js";
 import { labelForScore } from "./labels.js";
 import type { ModelMetadata, Thresholds } from "./metadata.js";
@@ -10,7 +11,7 @@ import { ModelLoadError, readModelDirectory } from "./model-directory.js";
 import { inputLength } from "./preprocess.js";
 import { deserializeNetwork } from "./tfjs-network.js";
 import type { Vocabulary } from "./vocabulary.js";
-import { encodeTexts } from "./vocabulary.js";
+import { encodeCompact, encodeTexts } from "./vocabulary.js";
 
 export type { SentimentLabel } from "./labels.js";
 export type { ModelMetadata } from "./metadata.js";
@@ -54,6 +55,8 @@ export class ModelDisposedError extends Error {
 
 class LoadedSentimentModel implements SentimentModel {
   #network: LayersModel | undefined;
+  /** The same network on compact sequences, when it is a plain bag of embeddings. */
+  readonly #compact: CompactBagNetwork | undefined;
 
   constructor(
     readonly metadata: ModelMetadata,
@@ -63,6 +66,7 @@ class LoadedSentimentModel implements SentimentModel {
     private readonly thresholds: Thresholds,
   ) {
     this.#network = network;
+    this.#compact = compactBagNetwork(network);
   }
 
   async predict(texts: readonly string[]): Promise<Prediction[]> {
@@ -72,14 +76,18 @@ class LoadedSentimentModel implements SentimentModel {
       throw new InvalidInputError("predict expects an array of strings");
     }
     if (texts.length === 0) return [];
-    const length = inputLength(this.metadata.preprocessing);
-    const ids = encodeTexts(texts, this.vocabulary, this.metadata.preprocessing);
-    const output = tf.tidy(() => {
-      const input = tf.tensor2d(ids, [texts.length, length], "int32");
-      // predictOnBatch: the caller already chose the batch; predict() would re-split it into
-      // slices of 32 and concatenate them (about 25% slower at 64 texts, WASM).
-      return network.predictOnBatch(input) as tf.Tensor;
-    });
+    const settings = this.metadata.preprocessing;
+    const compact = this.#compact;
+    const output =
+      compact === undefined
+        ? tf.tidy(() => {
+            const ids = encodeTexts(texts, this.vocabulary, settings);
+            const input = tf.tensor2d(ids, [texts.length, inputLength(settings)], "int32");
+            // predictOnBatch: the caller already chose the batch; predict() would re-split it
+            // into slices of 32 and concatenate them (about 25% slower at 64 texts, WASM).
+            return network.predictOnBatch(input) as tf.Tensor;
+          })
+        : compact.predict(encodeCompact(texts, this.vocabulary, settings));
     let scores: Float32Array;
     try {
       scores = (await output.data()) as Float32Array;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { CompactSequences } from "./bag-of-embeddings.js";
 import type { PreprocessSettings } from "./preprocess.js";
 import { charSegmentFeatures, featuresOfTokens, inputLength, tokenize } from "./preprocess.js";
 
@@ -85,6 +86,21 @@ export function buildVocabulary(
   return new Vocabulary(kept.slice(0, limits.maxFeatures).map(([f]) => f));
 }
 
+/** Writes the ids of the known features into `out`, in order, until it is full; returns how many. */
+function writeKnownIds(
+  features: readonly string[],
+  idOf: (feature: string) => number | undefined,
+  out: Int32Array,
+): number {
+  let n = 0;
+  for (const f of features) {
+    if (n >= out.length) break;
+    const id = idOf(f);
+    if (id !== undefined) out[n++] = id;
+  }
+  return n;
+}
+
 /** Writes the ids of known features into `out` (length = sequence length), padded as configured. */
 export function encodeFeatures(
   features: readonly string[],
@@ -93,12 +109,7 @@ export function encodeFeatures(
   out: Int32Array,
 ): void {
   const length = out.length;
-  let n = 0;
-  for (const f of features) {
-    if (n >= length) break;
-    const id = idOf(f);
-    if (id !== undefined) out[n++] = id;
-  }
+  const n = writeKnownIds(features, idOf, out);
   if (n === 0) {
     out.fill(PADDING_ID);
     return;
@@ -110,6 +121,34 @@ export function encodeFeatures(
   for (let i = n; i < length; i++) out[i] = out[i - n] as number;
 }
 
+/** One segment of a text's input row: its features, how they map to ids, and its length. */
+interface Segment {
+  features: readonly string[];
+  idOf: (feature: string) => number | undefined;
+  length: number;
+}
+
+/** The segments of one text's input row: the word sequence, then the character segment if any. */
+function segmentsOf(text: string, vocabulary: Vocabulary, settings: PreprocessSettings): Segment[] {
+  const tokens = tokenize(text, settings);
+  const segments: Segment[] = [
+    {
+      features: featuresOfTokens(tokens, settings),
+      idOf: (feature) => vocabulary.idOf(feature),
+      length: settings.sequenceLength,
+    },
+  ];
+  const charSegment = settings.charSegment;
+  if (charSegment !== null) {
+    segments.push({
+      features: charSegmentFeatures(tokens, charSegment),
+      idOf: (gram) => vocabulary.charIdOf(gram),
+      length: charSegment.sequenceLength,
+    });
+  }
+  return segments;
+}
+
 /**
  * Encodes texts into a row-major [texts.length, inputLength(settings)] id matrix: per text the
  * word sequence, then the character segment if the settings have one.
@@ -119,21 +158,51 @@ export function encodeTexts(
   vocabulary: Vocabulary,
   settings: PreprocessSettings,
 ): Int32Array {
-  const wordLength = settings.sequenceLength;
   const length = inputLength(settings);
-  const segment = settings.charSegment;
   const ids = new Int32Array(texts.length * length);
-  const idOf = (feature: string) => vocabulary.idOf(feature);
-  const charIdOf = (gram: string) => vocabulary.charIdOf(gram);
   texts.forEach((text, i) => {
-    const tokens = tokenize(text, settings);
-    const start = i * length;
-    const words = ids.subarray(start, start + wordLength);
-    encodeFeatures(featuresOfTokens(tokens, settings), idOf, settings.padding, words);
-    if (segment !== null) {
-      const chars = ids.subarray(start + wordLength, start + length);
-      encodeFeatures(charSegmentFeatures(tokens, segment), charIdOf, settings.padding, chars);
+    let at = i * length;
+    for (const segment of segmentsOf(text, vocabulary, settings)) {
+      const out = ids.subarray(at, at + segment.length);
+      encodeFeatures(segment.features, segment.idOf, settings.padding, out);
+      at += segment.length;
     }
   });
   return ids;
+}
+
+/**
+ * Encodes texts as compact sequences: the rows encodeTexts would write, as their non-padding ids
+ * with each one's share of the row (its count / the row length), built without writing the
+ * repeats. Averaging a row equals the share-weighted sum, so a network can gather the few ids a
+ * tweet has instead of every position (a 40-character tweet fills its 576 positions with about
+ * 170 ids). An id may appear more than once; its shares add up.
+ */
+export function encodeCompact(
+  texts: readonly string[],
+  vocabulary: Vocabulary,
+  settings: PreprocessSettings,
+): CompactSequences {
+  const rowLength = inputLength(settings);
+  const offsets = new Uint32Array(texts.length + 1);
+  const ids: number[] = [];
+  const shares: number[] = [];
+  const known = new Int32Array(
+    Math.max(settings.sequenceLength, settings.charSegment?.sequenceLength ?? 0),
+  );
+  texts.forEach((text, i) => {
+    for (const segment of segmentsOf(text, vocabulary, settings)) {
+      const n = writeKnownIds(segment.features, segment.idOf, known.subarray(0, segment.length));
+      // Zero padding, or no known feature: each id once, the rest is the zero padding row.
+      const repeat = settings.padding === "repeat" && n > 0;
+      const times = repeat ? Math.floor(segment.length / n) : 1;
+      const extra = repeat ? segment.length % n : 0;
+      for (let k = 0; k < n; k++) {
+        ids.push(known[k] as number);
+        shares.push((times + (k < extra ? 1 : 0)) / rowLength);
+      }
+    }
+    offsets[i + 1] = ids.length;
+  });
+  return { offsets, ids: Int32Array.from(ids), shares: Float32Array.from(shares) };
 }

@@ -9,6 +9,10 @@ import {
   ModelLoadError,
   type SentimentModel,
 } from "../../src/model/inference.js";
+import { readModelDirectory } from "../../src/model/model-directory.js";
+import { inputLength } from "../../src/model/preprocess.js";
+import { deserializeNetwork } from "../../src/model/tfjs-network.js";
+import { encodeTexts } from "../../src/model/vocabulary.js";
 
 /** The model shipped in the repository. */
 const SHIPPED_MODEL_DIR = "models/sentiment-boe";
@@ -166,6 +170,38 @@ describe("loadSentimentModel options and errors", () => {
     const model = await loadSentimentModel(SHIPPED_MODEL_DIR, { backend: "wasm" });
     model.dispose();
     await expect(model.predict(["x"])).rejects.toMatchObject({ code: "model_disposed" });
+  });
+});
+
+describe("the compact bag path", () => {
+  it("scores the shipped model's texts as its layers network scores their full id rows", async () => {
+    const texts = [
+      "I love this so much",
+      "worst day ever, so sad",
+      "not bad at all",
+      ...STRANGE_TEXTS,
+    ];
+    const model = await loadSentimentModel(SHIPPED_MODEL_DIR, { backend: "wasm" });
+    const files = await readModelDirectory(SHIPPED_MODEL_DIR);
+    const network = await deserializeNetwork(files.network.modelJson, files.network.weightsBin);
+    try {
+      const settings = files.metadata.preprocessing;
+      const ids = encodeTexts(texts, files.vocabulary, settings);
+      const expected = tf.tidy(() =>
+        (
+          network.predictOnBatch(
+            tf.tensor2d(ids, [texts.length, inputLength(settings)], "int32"),
+          ) as tf.Tensor
+        ).dataSync(),
+      );
+      const scores = (await model.predict(texts)).map((p) => p.score);
+      for (const [i, score] of scores.entries()) {
+        expect(Math.abs(score - (expected[i] as number))).toBeLessThan(1e-5);
+      }
+    } finally {
+      network.dispose();
+      model.dispose();
+    }
   });
 });
 

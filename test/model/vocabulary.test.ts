@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PREPROCESS_SETTINGS } from "../../src/model/preprocess.js";
+import { type CompactSequences, compactSequences } from "../../src/model/bag-of-embeddings.js";
+import { DEFAULT_PREPROCESS_SETTINGS, inputLength } from "../../src/model/preprocess.js";
 import {
   buildVocabulary,
+  encodeCompact,
   encodeFeatures,
   encodeTexts,
   PADDING_ID,
@@ -114,6 +116,48 @@ describe("a vocabulary with a character segment", () => {
     const ids = encodeTexts(["A", ""], vocab, settings);
     expect([...ids]).toEqual([1, 1, 1, 3, 4, 3, 4, 0, 0, 0, 0, 0, 0, 0]);
   });
+});
+
+describe("encodeCompact", () => {
+  /** Per row, each id's total share (an id may be listed twice). */
+  function sharesById(seqs: CompactSequences): Map<number, number>[] {
+    return Array.from({ length: seqs.offsets.length - 1 }, (_, row) => {
+      const shares = new Map<number, number>();
+      for (let k = seqs.offsets[row] as number; k < (seqs.offsets[row + 1] as number); k++) {
+        const id = seqs.ids[k] as number;
+        shares.set(id, (shares.get(id) ?? 0) + (seqs.shares[k] as number));
+      }
+      return shares;
+    });
+  }
+
+  const vocab = new Vocabulary(["a", "b", "c", "a b"], [" a", "a ", "b", " b", "ab", "c "]);
+  const texts = ["A b", "", "c c c c c", "b a b a b", "zzz", "a b c a b c a b c a b c"];
+  for (const padding of ["repeat", "zero"] as const) {
+    for (const charSegment of [null, { minN: 1, maxN: 2, sequenceLength: 5 }]) {
+      it(`gives every id the share of the row encodeTexts gives it (${padding} padding, ${charSegment === null ? "words only" : "with a character segment"})`, () => {
+        const settings = {
+          ...DEFAULT_PREPROCESS_SETTINGS,
+          sequenceLength: 4,
+          padding,
+          charSegment,
+        };
+        const full = compactSequences(encodeTexts(texts, vocab, settings), inputLength(settings));
+        const compact = encodeCompact(texts, vocab, settings);
+        const expected = sharesById(full);
+        const actual = sharesById(compact);
+        expect(actual).toHaveLength(texts.length);
+        for (const [row, shares] of expected.entries()) {
+          const got = actual[row] as Map<number, number>;
+          expect([...got.keys()].sort()).toEqual([...shares.keys()].sort());
+          for (const [id, share] of shares) expect(got.get(id)).toBeCloseTo(share, 6);
+        }
+        // The empty text and the unknown word have no ids: their rows are all padding.
+        expect(actual[1]?.size).toBe(0);
+        expect(actual[4]?.size).toBe(0);
+      });
+    }
+  }
 });
 
 describe("buildVocabulary with required features", () => {
