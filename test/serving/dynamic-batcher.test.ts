@@ -4,7 +4,11 @@ import {
   type Prediction,
   type SentimentModel,
 } from "../../src/model/inference.js";
-import { DynamicBatcher, type DynamicBatcherOptions } from "../../src/serving/dynamic-batcher.js";
+import {
+  DynamicBatcher,
+  type DynamicBatcherOptions,
+  MIN_SPLIT_BATCH,
+} from "../../src/serving/dynamic-batcher.js";
 import { InferenceWorkerPool } from "../../src/serving/inference-worker-pool.js";
 import { SAMPLE_TEXTS, useModelWorkspace } from "./model-fixture.js";
 
@@ -116,6 +120,20 @@ describe("with two workers", () => {
     expect(patient.stats().batchSizeCounts).toEqual({ 4: 1 });
     await busy;
     await patient.close();
+  });
+
+  test("sends a few texts queued together to one idle worker, and spreads many over both", async () => {
+    const fresh = new DynamicBatcher(pool, LIMITS);
+    // Texts queued in one event-loop turn are flushed together.
+    await Promise.all(distinctTexts(MIN_SPLIT_BATCH, "few").map((text) => fresh.score([text])));
+    expect(fresh.stats().batchSizeCounts).toEqual({ [MIN_SPLIT_BATCH]: 1 });
+    const many = 4 * MIN_SPLIT_BATCH;
+    await Promise.all(distinctTexts(many, "many").map((text) => fresh.score([text])));
+    expect(fresh.stats().batchSizeCounts).toEqual({
+      [MIN_SPLIT_BATCH]: 1,
+      [many / 2]: 2,
+    });
+    await fresh.close();
   });
 
   test("reports the model that scored the texts", async () => {
