@@ -239,6 +239,12 @@ export function featuresOfTokens(
   return features;
 }
 
+/** The string the character segment's n-grams are cut from (see charSegmentFeatures). */
+export function charSegmentText(tokens: readonly string[]): string {
+  const marked = tokens.map((token) => (token.startsWith("not_") ? `~${token.slice(4)}` : token));
+  return ` ${marked.join(" ")} `;
+}
+
 /**
  * The character segment's features: every n-gram (n from `minN` to `maxN`, in code points) of
  * the tokens joined by spaces with a space at each end, shortest n first, repeats kept. A
@@ -250,8 +256,7 @@ export function charSegmentFeatures(
   segment: { minN: number; maxN: number },
 ): string[] {
   if (tokens.length === 0) return [];
-  const marked = tokens.map((token) => (token.startsWith("not_") ? `~${token.slice(4)}` : token));
-  const text = ` ${marked.join(" ")} `;
+  const text = charSegmentText(tokens);
   // Where each code point starts (and the end), so an n-gram is one slice of the string.
   const starts: number[] = [];
   for (let at = 0; at < text.length; at += (text.codePointAt(at) as number) > 0xffff ? 2 : 1) {

@@ -1,7 +1,14 @@
 import { z } from "zod";
+import { AsciiGramTable, asciiGramKey, isAscii, MAX_ASCII_GRAM } from "./ascii-gram-table.js";
 import type { CompactSequences } from "./bag-of-embeddings.js";
 import type { PreprocessSettings } from "./preprocess.js";
-import { charSegmentFeatures, featuresOfTokens, inputLength, tokenize } from "./preprocess.js";
+import {
+  charSegmentFeatures,
+  charSegmentText,
+  featuresOfTokens,
+  inputLength,
+  tokenize,
+} from "./preprocess.js";
 
 /** Id 0 is padding (its embedding row is zero); features are numbered from 1. */
 export const PADDING_ID = 0;
@@ -21,6 +28,7 @@ export type VocabularyFile = z.infer<typeof VocabularyFileSchema>;
 export class Vocabulary {
   readonly #ids: Map<string, number>;
   readonly #charIds: Map<string, number>;
+  readonly #asciiCharIds: AsciiGramTable;
   readonly features: readonly string[];
   readonly charFeatures: readonly string[];
 
@@ -29,6 +37,7 @@ export class Vocabulary {
     this.charFeatures = charFeatures;
     this.#ids = new Map(features.map((f, i) => [f, i + 1]));
     this.#charIds = new Map(charFeatures.map((f, k) => [f, features.length + 1 + k]));
+    this.#asciiCharIds = new AsciiGramTable(charFeatures, features.length + 1);
   }
 
   /** Number of embedding rows, padding included. */
@@ -42,6 +51,32 @@ export class Vocabulary {
 
   charIdOf(gram: string): number | undefined {
     return this.#charIds.get(gram);
+  }
+
+  /**
+   * The ids of the character segment's known n-grams, in charSegmentFeatures' order, written
+   * into `out` until it is full; returns how many. The same as looking up charSegmentFeatures
+   * one by one, without cutting a string per n-gram when the text is ASCII.
+   */
+  writeCharSegmentIds(
+    tokens: readonly string[],
+    segment: { minN: number; maxN: number },
+    out: Int32Array,
+  ): number {
+    if (tokens.length === 0) return 0;
+    const text = charSegmentText(tokens);
+    if (segment.maxN > MAX_ASCII_GRAM || !isAscii(text)) {
+      return writeKnownIds(charSegmentFeatures(tokens, segment), (g) => this.charIdOf(g), out);
+    }
+    let n = 0;
+    for (let size = segment.minN; size <= segment.maxN; size++) {
+      for (let start = 0; start + size <= text.length; start++) {
+        if (n >= out.length) return n;
+        const id = this.#asciiCharIds.idOf(asciiGramKey(text, start, size));
+        if (id !== undefined) out[n++] = id;
+      }
+    }
+    return n;
   }
 
   toFile(): VocabularyFile {
@@ -108,8 +143,12 @@ export function encodeFeatures(
   padding: PreprocessSettings["padding"],
   out: Int32Array,
 ): void {
+  padIds(out, writeKnownIds(features, idOf, out), padding);
+}
+
+/** Fills `out` after its first `n` ids: repeats them, or zeros (all zeros when n is 0). */
+function padIds(out: Int32Array, n: number, padding: PreprocessSettings["padding"]): void {
   const length = out.length;
-  const n = writeKnownIds(features, idOf, out);
   if (n === 0) {
     out.fill(PADDING_ID);
     return;
@@ -121,11 +160,11 @@ export function encodeFeatures(
   for (let i = n; i < length; i++) out[i] = out[i - n] as number;
 }
 
-/** One segment of a text's input row: its features, how they map to ids, and its length. */
+/** One segment of a text's input row: its length, and how to write its known ids. */
 interface Segment {
-  features: readonly string[];
-  idOf: (feature: string) => number | undefined;
   length: number;
+  /** Writes the segment's known ids into `out` (of the segment's length); returns how many. */
+  writeIds(out: Int32Array): number;
 }
 
 /** The segments of one text's input row: the word sequence, then the character segment if any. */
@@ -133,17 +172,16 @@ function segmentsOf(text: string, vocabulary: Vocabulary, settings: PreprocessSe
   const tokens = tokenize(text, settings);
   const segments: Segment[] = [
     {
-      features: featuresOfTokens(tokens, settings),
-      idOf: (feature) => vocabulary.idOf(feature),
       length: settings.sequenceLength,
+      writeIds: (out) =>
+        writeKnownIds(featuresOfTokens(tokens, settings), (f) => vocabulary.idOf(f), out),
     },
   ];
   const charSegment = settings.charSegment;
   if (charSegment !== null) {
     segments.push({
-      features: charSegmentFeatures(tokens, charSegment),
-      idOf: (gram) => vocabulary.charIdOf(gram),
       length: charSegment.sequenceLength,
+      writeIds: (out) => vocabulary.writeCharSegmentIds(tokens, charSegment, out),
     });
   }
   return segments;
@@ -164,7 +202,7 @@ export function encodeTexts(
     let at = i * length;
     for (const segment of segmentsOf(text, vocabulary, settings)) {
       const out = ids.subarray(at, at + segment.length);
-      encodeFeatures(segment.features, segment.idOf, settings.padding, out);
+      padIds(out, segment.writeIds(out), settings.padding);
       at += segment.length;
     }
   });
@@ -192,7 +230,7 @@ export function encodeCompact(
   );
   texts.forEach((text, i) => {
     for (const segment of segmentsOf(text, vocabulary, settings)) {
-      const n = writeKnownIds(segment.features, segment.idOf, known.subarray(0, segment.length));
+      const n = segment.writeIds(known.subarray(0, segment.length));
       // Zero padding, or no known feature: each id once, the rest is the zero padding row.
       const repeat = settings.padding === "repeat" && n > 0;
       const times = repeat ? Math.floor(segment.length / n) : 1;

@@ -10,9 +10,14 @@ import {
   type SentimentModel,
 } from "../../src/model/inference.js";
 import { readModelDirectory } from "../../src/model/model-directory.js";
-import { inputLength } from "../../src/model/preprocess.js";
+import {
+  charSegmentFeatures,
+  featuresOfTokens,
+  inputLength,
+  tokenize,
+} from "../../src/model/preprocess.js";
 import { deserializeNetwork } from "../../src/model/tfjs-network.js";
-import { encodeTexts } from "../../src/model/vocabulary.js";
+import { encodeFeatures, encodeTexts } from "../../src/model/vocabulary.js";
 
 /** The model shipped in the repository. */
 const SHIPPED_MODEL_DIR = "models/sentiment-boe";
@@ -186,7 +191,31 @@ describe("the compact bag path", () => {
     const network = await deserializeNetwork(files.network.modelJson, files.network.weightsBin);
     try {
       const settings = files.metadata.preprocessing;
-      const ids = encodeTexts(texts, files.vocabulary, settings);
+      const segment = settings.charSegment;
+      if (segment === null) throw new Error("the shipped model has a character segment");
+      // The reference rows, every feature and n-gram looked up by its string.
+      const length = inputLength(settings);
+      const ids = new Int32Array(texts.length * length);
+      const vocabulary = files.vocabulary;
+      for (const [i, text] of texts.entries()) {
+        const tokens = tokenize(text, settings);
+        const row = ids.subarray(i * length, (i + 1) * length);
+        const words = row.subarray(0, settings.sequenceLength);
+        encodeFeatures(
+          featuresOfTokens(tokens, settings),
+          (f) => vocabulary.idOf(f),
+          settings.padding,
+          words,
+        );
+        const grams = row.subarray(settings.sequenceLength);
+        encodeFeatures(
+          charSegmentFeatures(tokens, segment),
+          (g) => vocabulary.charIdOf(g),
+          settings.padding,
+          grams,
+        );
+      }
+      expect([...encodeTexts(texts, vocabulary, settings)]).toEqual([...ids]);
       const expected = tf.tidy(() =>
         (
           network.predictOnBatch(

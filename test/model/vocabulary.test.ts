@@ -1,6 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type CompactSequences, compactSequences } from "../../src/model/bag-of-embeddings.js";
-import { DEFAULT_PREPROCESS_SETTINGS, inputLength } from "../../src/model/preprocess.js";
+import {
+  charSegmentFeatures,
+  DEFAULT_PREPROCESS_SETTINGS,
+  inputLength,
+} from "../../src/model/preprocess.js";
 import {
   buildVocabulary,
   encodeCompact,
@@ -115,6 +120,36 @@ describe("a vocabulary with a character segment", () => {
     // "A" -> word a; n-grams " a", "a " -> ids 3, 4 (repeated). "" -> all padding.
     const ids = encodeTexts(["A", ""], vocab, settings);
     expect([...ids]).toEqual([1, 1, 1, 3, 4, 3, 4, 0, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe("Vocabulary.writeCharSegmentIds", () => {
+  const grams = [" a", "a ", "ab", "b", " é", "é ", "😀", "~n", "xyz", "a b", "b a "];
+  const vocab = new Vocabulary(["a", "b"], grams);
+  const segment = { minN: 1, maxN: 4 };
+
+  /** The reference: every n-gram as a string, looked up one by one. */
+  function byStrings(tokens: string[], length: number): Int32Array {
+    const out = new Int32Array(length);
+    encodeFeatures(charSegmentFeatures(tokens, segment), (g) => vocab.charIdOf(g), "zero", out);
+    return out;
+  }
+
+  it("writes the ids charSegmentFeatures' strings look up, in the same order, ASCII or not", () => {
+    const token = fc.constantFrom("a", "b", "ab", "ba", "é", "😀", "not_n", "xyz", "aab");
+    fc.assert(
+      fc.property(
+        fc.array(token, { maxLength: 12 }),
+        fc.integer({ min: 1, max: 40 }),
+        (tokens, length) => {
+          const out = new Int32Array(length);
+          const n = vocab.writeCharSegmentIds(tokens, segment, out);
+          const expected = byStrings(tokens, length);
+          expect([...out]).toEqual([...expected]);
+          expect(n).toBe(expected.filter((id) => id !== 0).length);
+        },
+      ),
+    );
   });
 });
 
