@@ -55,6 +55,16 @@ export function describeStoreContract(
       expect(await collect(store.exportRows())).toHaveLength(2);
     });
 
+    it("stores a large batch whole and in order, a retried record in it only once", async () => {
+      // 37 records: more than one multi-row statement's worth, and a remainder.
+      const records = Array.from({ length: 37 }, (_, i) => sampleRecord({ text: `tweet ${i}` }));
+      await store.insertBatch([records[20] as (typeof records)[number]]);
+      await store.insertBatch(records);
+      const exported = await collect(store.exportRows());
+      expect(exported.map((r) => r.text).sort()).toEqual(records.map((r) => r.text).sort());
+      expect(exported.slice(1)).toEqual(records.filter((_, i) => i !== 20));
+    });
+
     it("exports in insertion order across pages", async () => {
       const records = Array.from({ length: 7 }, () => sampleRecord());
       await store.insertBatch(records.slice(0, 3));
