@@ -21,7 +21,8 @@ export function isAscii(text: string): boolean {
   return /^[\x00-\x7f]*$/.test(text);
 }
 
-function isAsciiGram(gram: string): boolean {
+/** Whether the table holds `gram` (else it belongs in a string Map). */
+export function isAsciiGram(gram: string): boolean {
   return gram.length >= 1 && gram.length <= MAX_ASCII_GRAM && isAscii(gram);
 }
 
@@ -35,9 +36,9 @@ export class AsciiGramTable {
   /** `grams[k]` gets id `firstId + k`; grams that are not ASCII or too long are left out. */
   constructor(grams: readonly string[], firstId: number) {
     const ascii = grams.filter(isAsciiGram).length;
-    // At most half full, so a probe sequence stays short.
+    // At most two thirds full: probe sequences stay short and the shipped model's table is 8 MiB.
     let capacity = 16;
-    while (capacity < ascii * 2) capacity *= 2;
+    while (capacity < ascii * 1.5) capacity *= 2;
     this.#mask = capacity - 1;
     this.#slots = new Float64Array(capacity * 2).fill(EMPTY);
     grams.forEach((gram, k) => {

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { AsciiGramTable, asciiGramKey, isAscii, MAX_ASCII_GRAM } from "./ascii-gram-table.js";
+import {
+  AsciiGramTable,
+  asciiGramKey,
+  isAscii,
+  isAsciiGram,
+  MAX_ASCII_GRAM,
+} from "./ascii-gram-table.js";
 import type { CompactSequences } from "./bag-of-embeddings.js";
 import type { PreprocessSettings } from "./preprocess.js";
 import {
@@ -36,8 +42,12 @@ export class Vocabulary {
     this.features = features;
     this.charFeatures = charFeatures;
     this.#ids = new Map(features.map((f, i) => [f, i + 1]));
-    this.#charIds = new Map(charFeatures.map((f, k) => [f, features.length + 1 + k]));
+    // ASCII n-grams (nearly all) live in the table, the others in the Map.
     this.#asciiCharIds = new AsciiGramTable(charFeatures, features.length + 1);
+    this.#charIds = new Map();
+    charFeatures.forEach((gram, k) => {
+      if (!isAsciiGram(gram)) this.#charIds.set(gram, features.length + 1 + k);
+    });
   }
 
   /** Number of embedding rows, padding included. */
@@ -50,7 +60,9 @@ export class Vocabulary {
   }
 
   charIdOf(gram: string): number | undefined {
-    return this.#charIds.get(gram);
+    return isAsciiGram(gram)
+      ? this.#asciiCharIds.idOf(asciiGramKey(gram, 0, gram.length))
+      : this.#charIds.get(gram);
   }
 
   /**
