@@ -68,7 +68,8 @@ export class Vocabulary {
   /**
    * The ids of the character segment's known n-grams, in charSegmentFeatures' order, written
    * into `out` until it is full; returns how many. The same as looking up charSegmentFeatures
-   * one by one, without cutting a string per n-gram when the text is ASCII.
+   * one by one, but an n-gram of ASCII characters is looked up by its key, without cutting it
+   * out of the text as a string.
    */
   writeCharSegmentIds(
     tokens: readonly string[],
@@ -77,9 +78,41 @@ export class Vocabulary {
   ): number {
     if (tokens.length === 0) return 0;
     const text = charSegmentText(tokens);
-    if (segment.maxN > MAX_ASCII_GRAM || !isAscii(text)) {
-      return writeKnownIds(charSegmentFeatures(tokens, segment), (g) => this.charIdOf(g), out);
+    if (isAscii(text) && segment.maxN <= MAX_ASCII_GRAM) {
+      // The common case, kept apart because it needs no code point bookkeeping.
+      return this.#writeAsciiSegmentIds(text, segment, out);
     }
+    // Code point i starts at starts[i]; nonAscii[i] counts the non-ASCII ones before it.
+    const starts = new Int32Array(text.length + 1);
+    const nonAscii = new Int32Array(text.length + 1);
+    let chars = 0;
+    for (let at = 0; at < text.length; chars++) {
+      const code = text.codePointAt(at) as number;
+      starts[chars] = at;
+      nonAscii[chars + 1] = (nonAscii[chars] as number) + (code > 0x7f ? 1 : 0);
+      at += code > 0xffff ? 2 : 1;
+    }
+    starts[chars] = text.length;
+    let n = 0;
+    for (let size = segment.minN; size <= segment.maxN; size++) {
+      for (let i = 0; i + size <= chars; i++) {
+        if (n >= out.length) return n;
+        const from = starts[i] as number;
+        const id =
+          size <= MAX_ASCII_GRAM && nonAscii[i + size] === nonAscii[i]
+            ? this.#asciiCharIds.idOf(asciiGramKey(text, from, size))
+            : this.charIdOf(text.slice(from, starts[i + size]));
+        if (id !== undefined) out[n++] = id;
+      }
+    }
+    return n;
+  }
+
+  #writeAsciiSegmentIds(
+    text: string,
+    segment: { minN: number; maxN: number },
+    out: Int32Array,
+  ): number {
     let n = 0;
     for (let size = segment.minN; size <= segment.maxN; size++) {
       for (let start = 0; start + size <= text.length; start++) {

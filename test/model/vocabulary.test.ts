@@ -124,32 +124,64 @@ describe("a vocabulary with a character segment", () => {
 });
 
 describe("Vocabulary.writeCharSegmentIds", () => {
-  const grams = [" a", "a ", "ab", "b", " é", "é ", "😀", "~n", "xyz", "a b", "b a "];
+  // Short and long (over 7 characters: string Map) n-grams, ASCII and not.
+  const grams = [
+    " a",
+    "a ",
+    "ab",
+    "b",
+    " é",
+    "é ",
+    "😀",
+    "~n",
+    "xyz",
+    "a b",
+    "b a ",
+    " ab ab ",
+    " ab ab a",
+  ];
   const vocab = new Vocabulary(["a", "b"], grams);
-  const segment = { minN: 1, maxN: 4 };
 
   /** The reference: every n-gram as a string, looked up one by one. */
-  function byStrings(tokens: string[], length: number): Int32Array {
+  function byStrings(
+    tokens: string[],
+    segment: { minN: number; maxN: number },
+    length: number,
+  ): Int32Array {
     const out = new Int32Array(length);
     encodeFeatures(charSegmentFeatures(tokens, segment), (g) => vocab.charIdOf(g), "zero", out);
     return out;
   }
 
-  it("writes the ids charSegmentFeatures' strings look up, in the same order, ASCII or not", () => {
-    const token = fc.constantFrom("a", "b", "ab", "ba", "é", "😀", "not_n", "xyz", "aab");
-    fc.assert(
-      fc.property(
-        fc.array(token, { maxLength: 12 }),
-        fc.integer({ min: 1, max: 40 }),
-        (tokens, length) => {
-          const out = new Int32Array(length);
-          const n = vocab.writeCharSegmentIds(tokens, segment, out);
-          const expected = byStrings(tokens, length);
-          expect([...out]).toEqual([...expected]);
-          expect(n).toBe(expected.filter((id) => id !== 0).length);
-        },
-      ),
-    );
+  for (const segment of [
+    { minN: 1, maxN: 4 },
+    { minN: 6, maxN: 8 },
+  ]) {
+    it(`writes the ids charSegmentFeatures' strings look up, in the same order, ASCII or not (n ${segment.minN}-${segment.maxN})`, () => {
+      const token = fc.constantFrom("a", "b", "ab", "ba", "é", "😀", "not_n", "xyz", "aab");
+      fc.assert(
+        fc.property(
+          fc.array(token, { maxLength: 12 }),
+          fc.integer({ min: 1, max: 40 }),
+          (tokens, length) => {
+            const out = new Int32Array(length);
+            const n = vocab.writeCharSegmentIds(tokens, segment, out);
+            const expected = byStrings(tokens, segment, length);
+            expect([...out]).toEqual([...expected]);
+            expect(n).toBe(expected.filter((id) => id !== 0).length);
+          },
+        ),
+      );
+    });
+  }
+
+  it("finds the long n-grams too (the property above is not vacuous)", () => {
+    const out = new Int32Array(8);
+    expect(vocab.writeCharSegmentIds(["ab", "ab", "a"], { minN: 7, maxN: 8 }, out)).toBe(2);
+    expect([...out.subarray(0, 2)]).toEqual([
+      vocab.charIdOf(" ab ab "),
+      vocab.charIdOf(" ab ab a"),
+    ]);
   });
 });
 
