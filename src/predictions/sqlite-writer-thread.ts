@@ -8,7 +8,8 @@ import type { SqlitePredictionStoreOptions } from "./sqlite-prediction-store.js"
 export type SqliteWriterRequest =
   | { id: number; op: "migrate" }
   | { id: number; op: "insert"; records: readonly PredictionRecord[] }
-  | { id: number; op: "close" };
+  | { id: number; op: "close" }
+  | { op: "crash_on_next_insert" };
 
 /** writer thread -> main thread */
 export type SqliteWriterReply =
@@ -60,6 +61,15 @@ export class SqliteWriterThread implements PredictionSink {
   insertBatch(records: readonly PredictionRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return this.call({ op: "insert", records });
+  }
+
+  /**
+   * Test-only hook: makes the running thread exit (code 1) when it receives its next insert, as a
+   * real crash would. Resolves once the thread has been told.
+   */
+  async crashOnNextInsertForTesting(): Promise<void> {
+    this.thread ??= this.start();
+    (await this.thread).postMessage({ op: "crash_on_next_insert" } satisfies SqliteWriterRequest);
   }
 
   async close(): Promise<void> {

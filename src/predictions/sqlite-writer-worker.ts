@@ -24,7 +24,13 @@ try {
 
 if (store !== undefined) {
   const opened = store;
+  let crashOnNextInsert = false;
   port.on("message", async (request: SqliteWriterRequest) => {
+    if (request.op === "crash_on_next_insert") {
+      crashOnNextInsert = true;
+      return;
+    }
+    if (request.op === "insert" && crashOnNextInsert) process.exit(1);
     try {
       if (request.op === "migrate") await opened.migrate();
       else if (request.op === "insert") await opened.insertBatch(request.records);

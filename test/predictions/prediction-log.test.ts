@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { PostgresPredictionStore } from "../../src/predictions/postgres-prediction-store.js";
 import { PredictionLog, type PredictionLogOptions } from "../../src/predictions/prediction-log.js";
 import { SqlitePredictionStore } from "../../src/predictions/sqlite-prediction-store.js";
+import { SqliteWriterThread } from "../../src/predictions/sqlite-writer-thread.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import {
   CountingStore,
@@ -169,6 +170,29 @@ describe("PredictionLog on SQLite", () => {
     const stats = await log.close({ timeoutMs: 200 });
     const line = await logger.next("prediction log closed with records it could not write");
     expect([stats.dropped, stats.written, line.details.dropped]).toEqual([2, 0, 2]);
+  });
+
+  it("loses nothing when its SQLite writer thread crashes mid-write", async () => {
+    const writer = await SqliteWriterThread.open(path);
+    const log = new PredictionLog({ store: writer, logger, flushIntervalMs: NEVER });
+    logs.push(log);
+    await writer.migrate();
+    const records = Array.from({ length: 30 }, () => sampleRecord());
+    for (const record of records.slice(0, 10)) log.record(record);
+    await log.flush();
+    for (const record of records.slice(10)) log.record(record);
+    await writer.crashOnNextInsertForTesting();
+    await expect(log.flush()).rejects.toMatchObject({ code: "store_thread_failed" });
+    expect(log.stats()).toMatchObject({ buffered: 20, written: 10, dropped: 0 });
+    await log.flush(); // a new writer thread takes the retry
+    await log.close();
+    const reader = new SqlitePredictionStore(path);
+    try {
+      const stored = await collect(reader.exportRows());
+      expect(stored.map((r) => r.id)).toEqual(records.map((r) => r.id));
+    } finally {
+      await reader.close();
+    }
   });
 
   it("rejects flush() when the store fails, keeping the records for a retry", async () => {

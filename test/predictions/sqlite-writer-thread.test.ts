@@ -62,6 +62,24 @@ describe("SqliteWriterThread", () => {
     expect(await storedRows(path)).toHaveLength(41);
   });
 
+  it("fails the calls of a thread that crashed, and starts a new thread for the next call", async () => {
+    const path = join(dir.path, "predictions.sqlite");
+    const sink = await SqliteWriterThread.open(path);
+    await sink.migrate();
+    const before = [sampleRecord()];
+    const lost = [sampleRecord(), sampleRecord()];
+    await sink.insertBatch(before);
+    await sink.crashOnNextInsertForTesting();
+    await expect(sink.insertBatch(lost)).rejects.toMatchObject({ code: "store_thread_failed" });
+    // The caller (the PredictionLog) retries the same records; they are written once.
+    await sink.insertBatch(lost);
+    await sink.insertBatch(lost);
+    await sink.close();
+    expect((await storedRows(path)).map((r) => r.id)).toEqual(
+      [...before, ...lost].map((r) => r.id),
+    );
+  });
+
   it("fails to open with store_thread_failed when the file cannot be created", async () => {
     const notADirectory = join(dir.path, "file");
     await writeFile(notADirectory, "x");
