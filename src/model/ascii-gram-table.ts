@@ -18,7 +18,7 @@ export function asciiGramKey(text: string, start: number, n: number): number {
 }
 
 export function isAscii(text: string): boolean {
-  return /^[\x00-\x7f]*$/.test(text);
+  return !/[\u0080-\uffff]/.test(text);
 }
 
 /** Whether the table holds `gram` (else it belongs in a string Map). */

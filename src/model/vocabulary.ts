@@ -8,13 +8,7 @@ import {
 } from "./ascii-gram-table.js";
 import type { CompactSequences } from "./bag-of-embeddings.js";
 import type { PreprocessSettings } from "./preprocess.js";
-import {
-  charSegmentFeatures,
-  charSegmentText,
-  featuresOfTokens,
-  inputLength,
-  tokenize,
-} from "./preprocess.js";
+import { charSegmentText, featuresOfTokens, inputLength, tokenize } from "./preprocess.js";
 
 /** Id 0 is padding (its embedding row is zero); features are numbered from 1. */
 export const PADDING_ID = 0;
