@@ -1,8 +1,8 @@
 // Gathers concurrent score() calls into model batches. A batch goes to an idle worker at once when
 // every worker is idle (no one to wait for) or the queue holds a full batch; while some workers are
 // busy, a partial batch waits at most maxDelayMs for more texts. Queued texts are spread over idle
-// workers in slices of at least MIN_SPLIT_BATCH. Texts left in the queue are
-// bounded (back-pressure) and every request has a deadline.
+// workers in slices of at least MIN_SPLIT_BATCH. Texts left in the queue are bounded
+// (back-pressure) and every request has a deadline.
 import type { Prediction } from "../model/inference.js";
 import type { BatchResult, ServedModel } from "./inference-worker-pool.js";
 import { RecentSamples } from "./recent-samples.js";
@@ -97,7 +97,7 @@ const MAX_RETRY_AFTER_SECONDS = 30;
 
 /**
  * Fewest texts a batch is cut to when queued texts are spread over idle workers. A model call
- * has a fixed cost (about 100 µs of CPU for the shipped model, 40 µs a text after that), so
+ * has a fixed cost (about 100 µs of CPU for the shipped model, then 25-40 µs a text), so
  * splitting a few texts over two workers costs more CPU than it saves in latency; on 2 cores
  * one batch of up to 8 gave 2-4% more single-text requests/s at c64 than 1 + 1, 2 + 1...
  */
