@@ -245,6 +245,16 @@ export function charSegmentText(tokens: readonly string[]): string {
   return ` ${marked.join(" ")} `;
 }
 
+/** Where each code point of `text` starts, then `text.length`: code point i is slice(starts[i], starts[i + 1]). */
+export function codePointStarts(text: string): number[] {
+  const starts: number[] = [];
+  for (let at = 0; at < text.length; at += (text.codePointAt(at) as number) > 0xffff ? 2 : 1) {
+    starts.push(at);
+  }
+  starts.push(text.length);
+  return starts;
+}
+
 /**
  * The character segment's features: every n-gram (n from `minN` to `maxN`, in code points) of
  * the tokens joined by spaces with a space at each end, shortest n first, repeats kept. A
@@ -257,12 +267,8 @@ export function charSegmentFeatures(
 ): string[] {
   if (tokens.length === 0) return [];
   const text = charSegmentText(tokens);
-  // Where each code point starts (and the end), so an n-gram is one slice of the string.
-  const starts: number[] = [];
-  for (let at = 0; at < text.length; at += (text.codePointAt(at) as number) > 0xffff ? 2 : 1) {
-    starts.push(at);
-  }
-  starts.push(text.length);
+  // An n-gram is one slice of the string.
+  const starts = codePointStarts(text);
   const chars = starts.length - 1;
   const grams: string[] = [];
   for (let n = segment.minN; n <= segment.maxN; n++) {

@@ -8,7 +8,13 @@ import {
 } from "./ascii-gram-table.js";
 import type { CompactSequences } from "./bag-of-embeddings.js";
 import type { PreprocessSettings } from "./preprocess.js";
-import { charSegmentText, featuresOfTokens, inputLength, tokenize } from "./preprocess.js";
+import {
+  charSegmentText,
+  codePointStarts,
+  featuresOfTokens,
+  inputLength,
+  tokenize,
+} from "./preprocess.js";
 
 /** Id 0 is padding (its embedding row is zero); features are numbered from 1. */
 export const PADDING_ID = 0;
@@ -72,46 +78,27 @@ export class Vocabulary {
   ): number {
     if (tokens.length === 0) return 0;
     const text = charSegmentText(tokens);
-    if (isAscii(text) && segment.maxN <= MAX_ASCII_GRAM) {
-      // The common case, kept apart because it needs no code point bookkeeping.
-      return this.#writeAsciiSegmentIds(text, segment, out);
+    // An ASCII text (the common case) needs no code point bookkeeping: code point i is text[i].
+    const ascii = isAscii(text);
+    const starts = ascii ? undefined : codePointStarts(text);
+    const chars = starts === undefined ? text.length : starts.length - 1;
+    // nonAscii[i]: how many of the first i code points are not ASCII.
+    const nonAscii = new Int32Array(starts === undefined ? 0 : chars + 1);
+    for (let i = 0; starts !== undefined && i < chars; i++) {
+      const code = text.charCodeAt(starts[i] as number);
+      nonAscii[i + 1] = (nonAscii[i] as number) + (code > 0x7f ? 1 : 0);
     }
-    // Code point i starts at starts[i]; nonAscii[i] counts the non-ASCII ones before it.
-    const starts = new Int32Array(text.length + 1);
-    const nonAscii = new Int32Array(text.length + 1);
-    let chars = 0;
-    for (let at = 0; at < text.length; chars++) {
-      const code = text.codePointAt(at) as number;
-      starts[chars] = at;
-      nonAscii[chars + 1] = (nonAscii[chars] as number) + (code > 0x7f ? 1 : 0);
-      at += code > 0xffff ? 2 : 1;
-    }
-    starts[chars] = text.length;
     let n = 0;
     for (let size = segment.minN; size <= segment.maxN; size++) {
       for (let i = 0; i + size <= chars; i++) {
         if (n >= out.length) return n;
-        const from = starts[i] as number;
+        const from = starts === undefined ? i : (starts[i] as number);
         const id =
-          size <= MAX_ASCII_GRAM && nonAscii[i + size] === nonAscii[i]
+          size <= MAX_ASCII_GRAM && (ascii || nonAscii[i + size] === nonAscii[i])
             ? this.#asciiCharIds.idOf(asciiGramKey(text, from, size))
-            : this.charIdOf(text.slice(from, starts[i + size]));
-        if (id !== undefined) out[n++] = id;
-      }
-    }
-    return n;
-  }
-
-  #writeAsciiSegmentIds(
-    text: string,
-    segment: { minN: number; maxN: number },
-    out: Int32Array,
-  ): number {
-    let n = 0;
-    for (let size = segment.minN; size <= segment.maxN; size++) {
-      for (let start = 0; start + size <= text.length; start++) {
-        if (n >= out.length) return n;
-        const id = this.#asciiCharIds.idOf(asciiGramKey(text, start, size));
+            : this.#charIds.get(
+                text.slice(from, starts === undefined ? i + size : starts[i + size]),
+              );
         if (id !== undefined) out[n++] = id;
       }
     }
