@@ -35,22 +35,27 @@ export class AsciiGramTable {
 
   /** `grams[k]` gets id `firstId + k`; grams that are not ASCII or too long are left out. */
   constructor(grams: readonly string[], firstId: number) {
-    const ascii = grams.filter(isAsciiGram).length;
-    // At most two thirds full: probe sequences stay short and the shipped model's table is 8 MiB.
-    let capacity = 16;
-    while (capacity < ascii * 1.5) capacity *= 2;
-    this.#mask = capacity - 1;
-    this.#slots = new Float64Array(capacity * 2).fill(EMPTY);
+    // One pass over the grams (300,000 for the shipped model): keys and ids of those it holds.
+    const keys: number[] = [];
+    const ids: number[] = [];
     grams.forEach((gram, k) => {
       if (!isAsciiGram(gram)) return;
-      const key = asciiGramKey(gram, 0, gram.length);
+      keys.push(asciiGramKey(gram, 0, gram.length));
+      ids.push(firstId + k);
+    });
+    // At most two thirds full: probe sequences stay short and the shipped model's table is 8 MiB.
+    let capacity = 16;
+    while (capacity < keys.length * 1.5) capacity *= 2;
+    this.#mask = capacity - 1;
+    this.#slots = new Float64Array(capacity * 2).fill(EMPTY);
+    keys.forEach((key, k) => {
       let slot = this.#home(key);
       // A repeated gram ends with its last id, as in a Map built from the same list.
       while (this.#slots[slot * 2] !== EMPTY && this.#slots[slot * 2] !== key) {
         slot = (slot + 1) & this.#mask;
       }
       this.#slots[slot * 2] = key;
-      this.#slots[slot * 2 + 1] = firstId + k;
+      this.#slots[slot * 2 + 1] = ids[k] as number;
     });
   }
 
