@@ -68,8 +68,9 @@ export class SqliteWriterThread implements PredictionSink {
    * real crash would. Resolves once the thread has been told.
    */
   async crashOnNextInsertForTesting(): Promise<void> {
-    this.thread ??= this.start();
-    (await this.thread).postMessage({ op: "crash_on_next_insert" } satisfies SqliteWriterRequest);
+    (await this.runningThread()).postMessage({
+      op: "crash_on_next_insert",
+    } satisfies SqliteWriterRequest);
   }
 
   async close(): Promise<void> {
@@ -89,9 +90,7 @@ export class SqliteWriterThread implements PredictionSink {
   private async call(
     request: { op: "migrate" | "close" } | { op: "insert"; records: readonly PredictionRecord[] },
   ): Promise<void> {
-    if (this.closed) throw new PredictionStoreError("store_closed", "the store is closed");
-    this.thread ??= this.start();
-    const thread = await this.thread;
+    const thread = await this.runningThread();
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -102,6 +101,15 @@ export class SqliteWriterThread implements PredictionSink {
         reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
+  }
+
+  /** The thread, started again if the last one died; refused once the store is closed. */
+  private runningThread(): Promise<Worker> {
+    if (this.closed) {
+      return Promise.reject(new PredictionStoreError("store_closed", "the store is closed"));
+    }
+    this.thread ??= this.start();
+    return this.thread;
   }
 
   private start(): Promise<Worker> {
