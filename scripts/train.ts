@@ -570,7 +570,8 @@ async function main(): Promise<void> {
         ]);
   const servedVocabulary = new Vocabulary(vocabulary.features, charBag?.vocabulary.features);
   const length = inputLength(settings);
-  // Validation ids as the server encodes them (encodeTexts), so the check covers that path too.
+  // Validation ids as encodeTexts writes the network's input rows from the texts (the server
+  // scores compact sequences of the same rows; the evaluation below goes through its module).
   const validationIds = encodeTexts(
     validation.map((e) => e.text),
     servedVocabulary,
