@@ -155,33 +155,31 @@ const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-/** The scenarios to run: all, or --only's plus the two the goals are computed from. */
-const selectedScenarios: readonly Scenario[] = (() => {
-  if (args.only === undefined) return SCENARIOS;
-  const wanted = new Set(args.only.split(",").map((id) => id.trim()));
-  const unknown = [...wanted].filter((id) => !SCENARIOS.some((scenario) => scenario.id === id));
+/** The scenarios named by a command-line option, in SCENARIOS order; exits if one is unknown. */
+function scenariosNamed(ids: readonly string[], option: string): Scenario[] {
+  const unknown = ids.filter((id) => !SCENARIOS.some((scenario) => scenario.id === id));
   if (unknown.length > 0) {
     process.stderr.write(
-      `bench: unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.id).join(", ")}\n`,
+      `bench: unknown ${option} scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.id).join(", ")}\n`,
     );
     process.exit(2);
   }
-  return SCENARIOS.filter(
-    (scenario) => wanted.has(scenario.id) || ["single-c64", "batch64"].includes(scenario.id),
-  );
-})();
+  return SCENARIOS.filter((scenario) => ids.includes(scenario.id));
+}
+
+/** The scenarios to run: all, or --only's plus the two the goals are computed from. */
+const selectedScenarios: readonly Scenario[] =
+  args.only === undefined
+    ? SCENARIOS
+    : scenariosNamed(
+        [...args.only.split(",").map((id) => id.trim()), "single-c64", "batch64"],
+        "--only",
+      );
 
 /** The scenario whose load the profiled server runs under (--profile). */
-const profiledScenario: Scenario = (() => {
-  const scenario = SCENARIOS.find((candidate) => candidate.id === args.profile);
-  if (scenario === undefined) {
-    process.stderr.write(
-      `bench: unknown --profile scenario ${args.profile}; known: ${SCENARIOS.map((s) => s.id).join(", ")}\n`,
-    );
-    process.exit(2);
-  }
-  return scenario;
-})();
+const [profiledScenario] = scenariosNamed([args.profile ?? "single-c64"], "--profile") as [
+  Scenario,
+];
 
 const SERVER_SETTINGS: Record<ServerConfigName, { setup: string; env: Record<string, string> }> = {
   default: { setup: "", env: { LOG_LEVEL: "warn" } },
