@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { hash, randomUUID } from "node:crypto";
 import type { SentimentLabel } from "../model/labels.js";
 
 /** One scored text as it is kept for later retraining and audit. */
@@ -35,12 +35,26 @@ export type ScoredText = Omit<PredictionRecord, "id" | "createdAt" | "text" | "t
  * cached entropy): its first 48 bits and version digit are replaced, its variant bits kept.
  */
 export function uuidV7(now: number = Date.now()): string {
-  const time = now.toString(16).padStart(12, "0");
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
+  return `${timePrefix(now)}7${randomUUID().slice(15)}`;
+}
+
+// The "tttttttt-tttt-" prefix of the last millisecond asked for: the records of one request
+// share it, and formatting it is most of an id's cost.
+let prefixMillis = Number.NaN;
+let prefix = "";
+
+function timePrefix(now: number): string {
+  if (now !== prefixMillis) {
+    const time = now.toString(16).padStart(12, "0");
+    prefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-`;
+    prefixMillis = now;
+  }
+  return prefix;
 }
 
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  // The one-shot hash (Node >= 20.12) costs about a third of createHash().update().digest().
+  return hash("sha256", text, "hex");
 }
 
 /** Builds the record to log; keeps the text only when `logText` is true (else only its hash). */

@@ -4,10 +4,65 @@ import type { PredictionRecord } from "./prediction-record.js";
 import { type PredictionSink, PredictionStoreError } from "./prediction-store.js";
 import type { SqlitePredictionStoreOptions } from "./sqlite-prediction-store.js";
 
+/**
+ * A record as it crosses to the writer thread: a flat tuple (the time in epoch milliseconds)
+ * clones in about a third of the time of an object holding a Date.
+ */
+export type RecordTuple = [
+  id: string,
+  createdAtMs: number,
+  requestId: string,
+  issuer: string,
+  subject: string,
+  modelName: string,
+  modelVersion: string,
+  label: PredictionRecord["label"],
+  score: number,
+  latencyMs: number,
+  text: string | null,
+  textSha256: string,
+];
+
+export function recordTuple(r: PredictionRecord): RecordTuple {
+  return [
+    r.id,
+    r.createdAt.getTime(),
+    r.requestId,
+    r.issuer,
+    r.subject,
+    r.modelName,
+    r.modelVersion,
+    r.label,
+    r.score,
+    r.latencyMs,
+    r.text,
+    r.textSha256,
+  ];
+}
+
+export function recordOfTuple(t: RecordTuple): PredictionRecord {
+  const [id, createdAtMs, requestId, issuer, subject, modelName, modelVersion, label] = t;
+  const [score, latencyMs, text, textSha256] = [t[8], t[9], t[10], t[11]];
+  return {
+    id,
+    createdAt: new Date(createdAtMs),
+    requestId,
+    issuer,
+    subject,
+    modelName,
+    modelVersion,
+    label,
+    score,
+    latencyMs,
+    text,
+    textSha256,
+  };
+}
+
 /** main thread -> writer thread */
 export type SqliteWriterRequest =
   | { id: number; op: "migrate" }
-  | { id: number; op: "insert"; records: readonly PredictionRecord[] }
+  | { id: number; op: "insert"; records: readonly RecordTuple[] }
   | { id: number; op: "close" }
   | { op: "crash_on_next_insert" };
 
@@ -60,7 +115,7 @@ export class SqliteWriterThread implements PredictionSink {
 
   insertBatch(records: readonly PredictionRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    return this.call({ op: "insert", records });
+    return this.call({ op: "insert", records: records.map(recordTuple) });
   }
 
   /**
@@ -88,7 +143,7 @@ export class SqliteWriterThread implements PredictionSink {
   }
 
   private async call(
-    request: { op: "migrate" | "close" } | { op: "insert"; records: readonly PredictionRecord[] },
+    request: { op: "migrate" | "close" } | { op: "insert"; records: readonly RecordTuple[] },
   ): Promise<void> {
     const thread = await this.runningThread();
     const id = this.nextId++;

@@ -2,10 +2,11 @@
 // main thread posts, one at a time, in order.
 import { parentPort, workerData } from "node:worker_threads";
 import { SqlitePredictionStore } from "./sqlite-prediction-store.js";
-import type {
-  SqliteWriterConfig,
-  SqliteWriterReply,
-  SqliteWriterRequest,
+import {
+  recordOfTuple,
+  type SqliteWriterConfig,
+  type SqliteWriterReply,
+  type SqliteWriterRequest,
 } from "./sqlite-writer-thread.js";
 
 const port = parentPort;
@@ -33,7 +34,7 @@ if (store !== undefined) {
     if (request.op === "insert" && crashOnNextInsert) process.exit(1);
     try {
       if (request.op === "migrate") await opened.migrate();
-      else if (request.op === "insert") await opened.insertBatch(request.records);
+      else if (request.op === "insert") await opened.insertBatch(request.records.map(recordOfTuple));
       else await opened.close();
       reply({ type: "done", id: request.id });
     } catch (error) {

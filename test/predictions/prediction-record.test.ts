@@ -23,6 +23,14 @@ describe("predictionRecordOf", () => {
     );
   });
 
+  it("hashes a lone surrogate as the U+FFFD that UTF-8 storage makes of it", () => {
+    // SHA-256 of the bytes EF BF BD, the UTF-8 encoding of U+FFFD.
+    expect(sha256Hex("\ud800")).toBe(
+      "83d544ccc223c057d2bf80d3f2a32982c32c3c0db8e2674820da5064783fb097",
+    );
+    expect(sha256Hex("a\ud800b")).toBe(sha256Hex("a\ufffdb"));
+  });
+
   it("gives every record its own id", () => {
     const scored = scoredText();
     const ids = new Set(
@@ -46,6 +54,12 @@ describe("uuidV7", () => {
     const id = uuidV7(at);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(Number.parseInt(id.replaceAll("-", "").slice(0, 12), 16)).toBe(at);
+  });
+
+  it("carries each id's own time when the times alternate", () => {
+    const times = [1_700_000_000_000, 1_800_000_000_000, 1_700_000_000_000, 1_700_000_000_001];
+    const carried = times.map((at) => Number.parseInt(uuidV7(at).replaceAll("-", "").slice(0, 12), 16));
+    expect(carried).toEqual(times);
   });
 
   it("sorts by time across milliseconds and is unique within one", () => {
