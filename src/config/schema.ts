@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_MAX_REPLAY_ENTRIES } from "../asap/replay/memory-replay-guard.js";
 
 const BOOLEAN_WORDS = new Map([
   ["true", true],
@@ -87,6 +88,11 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^(memory|rediss?:\/\/.+)$/, { error: 'must be "memory" or a redis:// URL' })
         .default("memory"),
+      /**
+       * Most jtis the in-memory store holds: it needs rate x (token lifetime + leeway); when full
+       * it refuses new tokens (503) rather than forget one.
+       */
+      replayMaxEntries: integer(1, 100_000_000).default(DEFAULT_MAX_REPLAY_ENTRIES),
       /** Issuer of the key pair created on first start when the default repository is empty. */
       devIssuer: z.string().min(1).default("dev"),
       devKeyPrivateDir: path.default("keys/private"),
@@ -201,6 +207,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   ASAP_MAX_LIFETIME: ["asap", "maxLifetimeSeconds"],
   ASAP_REPLAY_PROTECTION: ["asap", "replayProtection"],
   ASAP_REPLAY_STORE: ["asap", "replayStore"],
+  ASAP_REPLAY_MAX_ENTRIES: ["asap", "replayMaxEntries"],
   MODEL_DIR: ["model", "dir"],
   MODEL_NEGATIVE_BELOW: ["model", "negativeBelow"],
   MODEL_POSITIVE_ABOVE: ["model", "positiveAbove"],

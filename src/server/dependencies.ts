@@ -64,7 +64,9 @@ function atMostEvery<T>(intervalMs: number, report: (value: T) => void): (value:
 /** The jti store: none when replay protection is off, Redis when shared, else this process's memory. */
 export function createReplayGuard(config: AppConfig, logger: Logger) {
   if (!config.asap.replayProtection) return null;
-  if (config.asap.replayStore === "memory") return new MemoryReplayGuard();
+  if (config.asap.replayStore === "memory") {
+    return new MemoryReplayGuard({ maxEntries: config.asap.replayMaxEntries });
+  }
   return new RedisReplayGuard(config.asap.replayStore, {
     onConnectionError: atMostEvery(OUTAGE_REPORT_INTERVAL_MS, (error: Error) =>
       logger.error(

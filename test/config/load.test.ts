@@ -15,6 +15,7 @@ describe("loadConfig", () => {
     expect(config.asap.audience).toBe("sentiment-api");
     expect(config.asap.leewaySeconds).toBe(30);
     expect(config.asap.replayProtection).toBe(true);
+    expect(config.asap.replayMaxEntries).toBe(1_000_000);
     expect(config.tls.certFile).toBeNull();
   });
 
@@ -27,6 +28,7 @@ describe("loadConfig", () => {
         ASAP_VALID_ISSUERS: " billing , search ,",
         ASAP_VALID_LEEWAY: "5",
         ASAP_REPLAY_PROTECTION: "false",
+        ASAP_REPLAY_MAX_ENTRIES: "250000",
         ASAP_PUBLICKEY_REPOSITORY: "https://keys.example/ keys/public",
         LOG_LEVEL: "warn",
       },
@@ -38,6 +40,7 @@ describe("loadConfig", () => {
       validIssuers: ["billing", "search"],
       leewaySeconds: 5,
       replayProtection: false,
+      replayMaxEntries: 250_000,
       publicKeyRepository: "https://keys.example/ keys/public",
     });
     expect(config.log.level).toBe("warn");
@@ -70,6 +73,12 @@ describe("invalid settings", () => {
   it("names the field and the variable of a bad port", () => {
     const [problem] = problemsOf({}, { PORT: "http" });
     expect(problem).toMatch(/^server\.port \(from PORT\): .*whole number/);
+  });
+
+  it("refuses a replay store with no room", () => {
+    expect(() => loadConfig({ ASAP_REPLAY_MAX_ENTRIES: "0" }, process.cwd())).toThrow(
+      /ASAP_REPLAY_MAX_ENTRIES/,
+    );
   });
 
   it("refuses a port out of range", () => {

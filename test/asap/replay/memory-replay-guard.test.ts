@@ -75,6 +75,26 @@ describe("MemoryReplayGuard", () => {
     expect(await codeOf(guard.checkAndRemember("dev", "d", START + 200))).toBe("accepted");
   });
 
+  it("counts every issuer's jtis against one capacity and forgets each as it expires", async () => {
+    const { guard, advance } = guardAt({ maxEntries: 3 });
+    await guard.checkAndRemember("billing", "a", START + 10);
+    await guard.checkAndRemember("search", "a", START + 20);
+    await guard.checkAndRemember("search", "b", START + 30);
+    const full = await codeOf(guard.checkAndRemember("reports", "a", START + 30));
+    advance(11);
+    const afterFirstExpiry = await codeOf(guard.checkAndRemember("reports", "a", START + 40));
+    const sizeThen = guard.size;
+    advance(30);
+    const searchReplayAfterExpiry = await codeOf(guard.checkAndRemember("search", "b", START + 90));
+    expect([full, afterFirstExpiry, sizeThen, searchReplayAfterExpiry, guard.size]).toEqual([
+      "replay_store_unavailable",
+      "accepted",
+      3,
+      "accepted",
+      1,
+    ]);
+  });
+
   it("stays bounded under a flood of unique tokens", async () => {
     const { guard, advance } = guardAt({ maxEntries: 1_000 });
     const codes = new Map<string, number>();
