@@ -1,6 +1,7 @@
 /**
  * End-to-end benchmark of the scoring API against its limits on this machine: the model in-process
- * (compute limit), an HTTPS echo on the same stack (transport limit), and the real service with a
+ * (compute limit), an HTTPS echo on the same stack (transport limit) and the same echo behind the
+ * service's ASAP verification (authenticated transport limit), and the real service with a
  * fresh ASAP token per request (RS256, the project's default key type; one run with ES256 for
  * comparison), over HTTPS keep-alive (autocannon). Prints one markdown report and writes it to
  * bench/results.md.
@@ -380,9 +381,13 @@ interface Limits {
   readonly model: ModelThroughputReport;
   readonly verify: readonly TokenVerifyCost[];
   readonly echo: MeasuredRun;
+  readonly authEcho: MeasuredRun;
 }
 
-/** The compute limit (model in-process), token verification CPU, the transport limit (echo). */
+/**
+ * The compute limit (model in-process), token verification CPU, the transport limit (echo) and
+ * the authenticated transport limit (echo behind ASAP with a fresh RS256 token per request).
+ */
 async function measureLimits(bench: Bench, modelDir: string, tlsDir: string): Promise<Limits> {
   progress("model throughput in-process (batch 1, 32, 64)");
   const model = await measureModelThroughput(modelDir, [1, 32, 64], modelSeconds, bench.texts);
@@ -391,18 +396,26 @@ async function measureLimits(bench: Bench, modelDir: string, tlsDir: string): Pr
     await measureTokenVerifyCost(bench.issuers.RS256, verifyTokens),
     await measureTokenVerifyCost(bench.issuers.ES256, verifyTokens),
   ];
-  progress("echo server (transport limit)");
-  const echoServer = await startEchoServer({ repoRoot, workDir: bench.workDir, tlsDir });
+  progress("echo server (transport limits)");
+  const echoServer = await startEchoServer({
+    repoRoot,
+    workDir: bench.workDir,
+    tlsDir,
+    env: bench.baseEnv,
+  });
   try {
-    const { run: echo } = await measure(bench, echoServer, {
-      label: "HTTPS echo",
-      setup: "",
-      path: "/echo",
-      connections: ECHO_CONNECTIONS,
-      batch: false,
-      alg: undefined,
-    });
-    return { model, verify, echo };
+    const echoRun = (label: string, path: string, alg: TokenAlgorithm | undefined) =>
+      measure(bench, echoServer, {
+        label,
+        setup: "",
+        path,
+        connections: ECHO_CONNECTIONS,
+        batch: false,
+        alg,
+      });
+    const { run: echo } = await echoRun("HTTPS echo", "/echo", undefined);
+    const { run: authEcho } = await echoRun("HTTPS echo + ASAP", "/auth/echo", "RS256");
+    return { model, verify, echo, authEcho };
   } finally {
     await echoServer.stop();
   }
@@ -569,7 +582,7 @@ async function main(): Promise<void> {
               : `\`node --cpu-prof\` of a fresh ${profiledScenario.server} server under the ${profiledScenario.id} load (${profiledScenario.label}, ${profiledScenario.connections} connections), samples of the ${durationSeconds} s measured run only (after a ${warmupSeconds} s warm-up)`,
           )
         : undefined;
-    const { model, verify, echo } = limits;
+    const { model, verify, echo, authEcho } = limits;
     if (args["keep-profiles"] && profile) {
       cpSync(profileDir, resolve(process.cwd(), args["keep-profiles"]), { recursive: true });
     }
@@ -598,6 +611,7 @@ async function main(): Promise<void> {
       },
       model,
       echo,
+      authEcho,
       served,
       verify,
       profile,

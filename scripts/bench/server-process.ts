@@ -159,11 +159,13 @@ export async function startEchoServer(options: {
   repoRoot: string;
   workDir: string;
   tlsDir: string;
+  /** The service's ASAP settings for /auth/echo (ASAP_PUBLICKEY_REPOSITORY...). */
+  env: Readonly<Record<string, string>>;
 }): Promise<ServerProcess> {
   const logFile = join(options.workDir, "echo.log");
   const child = spawnNode(["--import", "tsx", "scripts/bench/echo-server.ts"], {
     cwd: options.repoRoot,
-    env: { ...process.env, ECHO_TLS_DIR: options.tlsDir, PORT: "0" },
+    env: { ...process.env, ...options.env, ECHO_TLS_DIR: options.tlsDir, PORT: "0" },
     logFile,
     stdout: "pipe",
   });

@@ -2,8 +2,11 @@
 import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
+import type { PublicKeyRepository } from "../asap/keys/repository.js";
 import { MemoryReplayGuard } from "../asap/replay/memory-replay-guard.js";
 import { RedisReplayGuard } from "../asap/replay/redis-replay-guard.js";
+import type { ReplayGuard } from "../asap/replay/replay-guard.js";
+import { createAsapVerifier } from "../asap/verify.js";
 import type { AppConfig } from "../config/schema.js";
 import { shareWorkerMetrics } from "../metrics/cluster-metrics.js";
 import {
@@ -74,6 +77,22 @@ export function createReplayGuard(config: AppConfig, logger: Logger) {
         "replay store (Redis) unreachable: refusing tokens until it is back",
       ),
     ),
+  });
+}
+
+/** The ASAP verifier the config describes, over the given key repository and replay store. */
+export function createTokenVerifier(
+  config: AppConfig,
+  keyRepository: PublicKeyRepository,
+  replayGuard: ReplayGuard | null,
+) {
+  return createAsapVerifier({
+    keyRepository,
+    replayGuard,
+    audience: config.asap.audience,
+    ...(config.asap.validIssuers.length > 0 ? { validIssuers: config.asap.validIssuers } : {}),
+    leewaySeconds: config.asap.leewaySeconds,
+    maxLifetimeSeconds: config.asap.maxLifetimeSeconds,
   });
 }
 

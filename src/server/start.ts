@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { createKeyRepository } from "../asap/keys/create-key-repository.js";
 import { RedisReplayGuard } from "../asap/replay/redis-replay-guard.js";
-import { createAsapVerifier } from "../asap/verify.js";
 import { type AppConfig, DEFAULT_KEY_REPOSITORY } from "../config/schema.js";
 import { createApp } from "../http/app.js";
 import { ObservedKeyRepository } from "../metrics/observed-key-repository.js";
@@ -16,6 +15,7 @@ import { SERVICE_VERSION } from "../version.js";
 import {
   createRateLimiter,
   createReplayGuard,
+  createTokenVerifier,
   inferenceWorkerCount,
   issuerPolicy,
   startServiceMetricsServer,
@@ -128,14 +128,7 @@ export async function startService(
   const replayStore = createReplayGuard(config, logger);
   const replayGuard =
     replayStore && new ObservedReplayGuard(replayStore, () => metrics.recordReplayStoreError());
-  const verifyToken = createAsapVerifier({
-    keyRepository,
-    replayGuard,
-    audience: config.asap.audience,
-    ...(config.asap.validIssuers.length > 0 ? { validIssuers: config.asap.validIssuers } : {}),
-    leewaySeconds: config.asap.leewaySeconds,
-    maxLifetimeSeconds: config.asap.maxLifetimeSeconds,
-  });
+  const verifyToken = createTokenVerifier(config, keyRepository, replayGuard);
 
   const engine = new ServingEngine({
     modelDir: resolve(cwd, config.model.dir),

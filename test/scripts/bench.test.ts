@@ -54,7 +54,8 @@ describe("npm run bench -- --quick", () => {
       expect(Number(cells[3])).toBeGreaterThan(0);
     }
     const served = [
-      ["HTTPS echo", "64"],
+      ["HTTPS echo, no auth", "64"],
+      ["HTTPS echo + ASAP (RS256, replay on)", "64"],
       ["single text |", "1"],
       ["single text |", "16"],
       ["single text |", "64"],
@@ -116,6 +117,12 @@ describe("npm run bench -- --quick", () => {
       .filter((line) => line.startsWith("| ") && !line.startsWith("| function"));
     expect(topRows.length).toBeGreaterThan(0);
     expect(topRows.length).toBeLessThanOrEqual(10);
+  });
+
+  it("states the authenticated transport limit as a ratio to the echo", () => {
+    expect(stdout).toMatch(
+      /Authenticated transport limit: .* answers \d+ req\/s at c64 .*\*\*\d+\.\d\dx\*\* the unauthenticated echo/,
+    );
   });
 });
 
