@@ -266,10 +266,12 @@ async function measure(
     : 0;
   if (auth) await pool.fill(preMinted);
   const cpuBefore = processTreeCpuSeconds(server.pid);
+  const ownCpuBefore = process.cpuUsage();
   const startMicros = monotonicMicros();
   const result: LoadResult = await load(durationSeconds);
   const window = { startMicros, endMicros: monotonicMicros() };
   const cpuSeconds = processTreeCpuSeconds(server.pid) - cpuBefore;
+  const ownCpu = process.cpuUsage(ownCpuBefore);
   const answered = result.ok + result.non2xx;
   const run: MeasuredRun = {
     label: spec.label,
@@ -277,6 +279,8 @@ async function measure(
     textsPerRequest: spec.batch ? BATCH_TEXTS : 1,
     load: result,
     serverCpuMsPerRequest: answered > 0 ? (cpuSeconds * 1000) / answered : Number.NaN,
+    loadGeneratorCpuMsPerRequest:
+      answered > 0 ? (ownCpu.user + ownCpu.system) / 1000 / answered : Number.NaN,
     memory: processTreeMemory(server.pid),
     tokens: { preMinted, liveMinted: pool.liveMinted },
   };

@@ -90,6 +90,8 @@ describe("npm run bench -- --quick", () => {
       expect(Number(cells[2]), row).toBeGreaterThan(0); // req/s
       expect(cells[7], row).toBe("0"); // errors
       expect(cells[8], row).toBe("0"); // non-2xx
+      expect(Number(cells[9]), row).toBeGreaterThan(0); // server CPU ms/req
+      expect(Number(cells[10]), row).toBeGreaterThan(0); // load generator CPU ms/req
     }
     expect(rowCells(stdout, "errors + non-2xx over all runs")).toEqual([
       "errors + non-2xx over all runs",
@@ -119,9 +121,12 @@ describe("npm run bench -- --quick", () => {
     expect(topRows.length).toBeLessThanOrEqual(10);
   });
 
-  it("states the authenticated transport limit as a ratio to the echo", () => {
+  it("states the authenticated transport limit and each run's machine CPU per request", () => {
     expect(stdout).toMatch(
-      /Authenticated transport limit: .* answers \d+ req\/s at c64 .*\*\*\d+\.\d\dx\*\* the unauthenticated echo/,
+      /Authenticated transport limit: .* answers \d+ req\/s at c64, \*\*\d+\.\d\dx\*\* the unauthenticated echo/,
+    );
+    expect(stdout).toMatch(
+      /Machine CPU per request .*: echo \d+\.\d{3} ms, authenticated echo \d+\.\d{3} ms, single text at c64 \d+\.\d{3} ms\. At half the echo's rate the \d+ cores leave \d+\.\d{3} ms per request/,
     );
   });
 });
