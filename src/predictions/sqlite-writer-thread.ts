@@ -40,9 +40,20 @@ export function recordTuple(r: PredictionRecord): RecordTuple {
   ];
 }
 
-export function recordOfTuple(t: RecordTuple): PredictionRecord {
-  const [id, createdAtMs, requestId, issuer, subject, modelName, modelVersion, label] = t;
-  const [score, latencyMs, text, textSha256] = [t[8], t[9], t[10], t[11]];
+export function recordOfTuple([
+  id,
+  createdAtMs,
+  requestId,
+  issuer,
+  subject,
+  modelName,
+  modelVersion,
+  label,
+  score,
+  latencyMs,
+  text,
+  textSha256,
+]: RecordTuple): PredictionRecord {
   return {
     id,
     createdAt: new Date(createdAtMs),
