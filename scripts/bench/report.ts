@@ -106,10 +106,7 @@ function serverRuns(report: Pick<BenchReport, "served" | "echo" | "authEcho">): 
 
 /** Errors (connection errors, timeouts) plus non-2xx answers over every run against servers. */
 function totalFailures(report: Pick<BenchReport, "served" | "echo" | "authEcho">): number {
-  return serverRuns(report).reduce(
-    (sum, run) => sum + run.load.errors + run.load.non2xx,
-    0,
-  );
+  return serverRuns(report).reduce((sum, run) => sum + run.load.errors + run.load.non2xx, 0);
 }
 
 /** The goals, as ratios of numbers measured in this run. */

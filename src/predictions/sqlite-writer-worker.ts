@@ -34,7 +34,8 @@ if (store !== undefined) {
     if (request.op === "insert" && crashOnNextInsert) process.exit(1);
     try {
       if (request.op === "migrate") await opened.migrate();
-      else if (request.op === "insert") await opened.insertBatch(request.records.map(recordOfTuple));
+      else if (request.op === "insert")
+        await opened.insertBatch(request.records.map(recordOfTuple));
       else await opened.close();
       reply({ type: "done", id: request.id });
     } catch (error) {

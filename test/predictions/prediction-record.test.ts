@@ -58,7 +58,9 @@ describe("uuidV7", () => {
 
   it("carries each id's own time when the times alternate", () => {
     const times = [1_700_000_000_000, 1_800_000_000_000, 1_700_000_000_000, 1_700_000_000_001];
-    const carried = times.map((at) => Number.parseInt(uuidV7(at).replaceAll("-", "").slice(0, 12), 16));
+    const carried = times.map((at) =>
+      Number.parseInt(uuidV7(at).replaceAll("-", "").slice(0, 12), 16),
+    );
     expect(carried).toEqual(times);
   });
 
