@@ -32,7 +32,12 @@ import {
 } from "./bench/cpu-profile.js";
 import { type LoadResult, runLoad } from "./bench/load-run.js";
 import { type ModelThroughputReport, measureModelThroughput } from "./bench/model-throughput.js";
-import { processTreeCpuSeconds, processTreeMemory } from "./bench/proc-stats.js";
+import {
+  processTreeCpuSeconds,
+  processTreeMemory,
+  processTreeThreadCpu,
+  type ThreadCpu,
+} from "./bench/proc-stats.js";
 import {
   type BenchReport,
   type MeasuredRun,
@@ -266,11 +271,13 @@ async function measure(
     : 0;
   if (auth) await pool.fill(preMinted);
   const cpuBefore = processTreeCpuSeconds(server.pid);
+  const threadsBefore = processTreeThreadCpu(server.pid);
   const ownCpuBefore = process.cpuUsage();
   const startMicros = monotonicMicros();
   const result: LoadResult = await load(durationSeconds);
   const window = { startMicros, endMicros: monotonicMicros() };
   const cpuSeconds = processTreeCpuSeconds(server.pid) - cpuBefore;
+  const threadsAfter = processTreeThreadCpu(server.pid);
   const ownCpu = process.cpuUsage(ownCpuBefore);
   const answered = result.ok + result.non2xx;
   const run: MeasuredRun = {
@@ -281,10 +288,28 @@ async function measure(
     serverCpuMsPerRequest: answered > 0 ? (cpuSeconds * 1000) / answered : Number.NaN,
     loadGeneratorCpuMsPerRequest:
       answered > 0 ? (ownCpu.user + ownCpu.system) / 1000 / answered : Number.NaN,
+    threadCpuMsPerRequest: threadCpuPerRequest(threadsBefore, threadsAfter, answered),
     memory: processTreeMemory(server.pid),
     tokens: { preMinted, liveMinted: pool.liveMinted },
   };
   return { run, window };
+}
+
+/** Each thread's CPU over a run per answered request: main (HTTP) threads summed, then the rest. */
+function threadCpuPerRequest(
+  before: readonly ThreadCpu[],
+  after: readonly ThreadCpu[],
+  answered: number,
+): MeasuredRun["threadCpuMsPerRequest"] {
+  const startSeconds = new Map(before.map((thread) => [thread.tid, thread.seconds]));
+  let httpThreads = 0;
+  const others: number[] = [];
+  for (const thread of after) {
+    const ms = ((thread.seconds - (startSeconds.get(thread.tid) ?? 0)) * 1000) / answered;
+    if (thread.tid === thread.pid) httpThreads += ms;
+    else others.push(ms);
+  }
+  return { httpThreads, others: others.sort((a, b) => b - a) };
 }
 
 function progress(message: string): void {

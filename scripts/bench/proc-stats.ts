@@ -85,6 +85,34 @@ export function processTreeCpuSeconds(pid: number): number {
     .reduce((a, b) => a + b, 0);
 }
 
+/** CPU seconds of one thread of a process so far. */
+export interface ThreadCpu {
+  readonly pid: number;
+  readonly tid: number;
+  readonly seconds: number;
+}
+
+/** utime + stime of every thread of the node processes of a tree (threads that exit are left out). */
+export function processTreeThreadCpu(pid: number): ThreadCpu[] {
+  return nodeProcessTree(pid).flatMap((member) => {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${member}/task`);
+    } catch {
+      return [];
+    }
+    return tids.flatMap((tid) => {
+      try {
+        const fields = statFields(readFileSync(`/proc/${member}/task/${tid}/stat`, "utf8"));
+        const seconds = (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond();
+        return [{ pid: member, tid: Number(tid), seconds }];
+      } catch {
+        return [];
+      }
+    });
+  });
+}
+
 export interface ProcessMemory {
   readonly pid: number;
   readonly command: string;

@@ -26,6 +26,12 @@ export interface MeasuredRun {
   readonly serverCpuMsPerRequest: number;
   /** CPU of the benchmark process (autocannon and its token pool) per answered request. */
   readonly loadGeneratorCpuMsPerRequest: number;
+  /** The server's CPU per answered request by thread: its HTTP (main) threads, then the others. */
+  readonly threadCpuMsPerRequest: {
+    readonly httpThreads: number;
+    /** Other threads (inference workers, log writer, V8 and libuv helpers), largest first. */
+    readonly others: readonly number[];
+  };
   readonly memory: readonly ProcessMemory[];
   readonly tokens: { readonly preMinted: number; readonly liveMinted: number };
 }
@@ -210,6 +216,12 @@ function transportBound(report: BenchReport, single64: MeasuredRun): string[] {
   ];
 }
 
+function threadCpuSummary(run: MeasuredRun): string {
+  const { httpThreads, others } = run.threadCpuMsPerRequest;
+  const busiest = others.filter((ms) => ms >= 0.001).slice(0, 4);
+  return `${run.label} (c${run.load.connections}): HTTP thread ${fixed(httpThreads, 3)} ms, other threads ${busiest.map((ms) => fixed(ms, 3)).join(", ") || "none"} ms`;
+}
+
 function findings(report: BenchReport): string[] {
   const single64 = servedRun(report, "single-c64");
   const lines: string[] = [];
@@ -225,6 +237,10 @@ function findings(report: BenchReport): string[] {
     );
   }
   lines.push(...transportBound(report, single64));
+  const batch = report.served.find((run) => run.id === "batch64");
+  lines.push(
+    `- CPU per request by thread (utime + stime from /proc, so time spent descheduled does not count, unlike the profile's busy shares): ${[single64, ...(batch ? [batch] : [])].map(threadCpuSummary).join("; ")}.`,
+  );
   lines.push(
     `- CPU per request at c64: the service spends ${fixed(single64.serverCpuMsPerRequest, 3)} ms (all its threads) per single-text request, the echo server ${fixed(report.echo.serverCpuMsPerRequest, 3)} ms: the TLS + HTTP + Hono transport is ${percent(report.echo.serverCpuMsPerRequest, single64.serverCpuMsPerRequest)} of a request's CPU.`,
   );

@@ -121,6 +121,17 @@ describe("npm run bench -- --quick", () => {
     expect(topRows.length).toBeLessThanOrEqual(10);
   });
 
+  it("splits the server's CPU per request by thread, from /proc", () => {
+    const line = stdout.split("\n").find((text) => text.startsWith("- CPU per request by thread"));
+    const perThread = [
+      ...(line ?? "").matchAll(
+        /(single text|batch of 64 texts) \(c\d+\): HTTP thread (\d+\.\d+) ms/g,
+      ),
+    ];
+    expect(perThread.map((match) => match[1])).toEqual(["single text", "batch of 64 texts"]);
+    for (const match of perThread) expect(Number(match[2])).toBeGreaterThan(0);
+  });
+
   it("states the authenticated transport limit and each run's machine CPU per request", () => {
     expect(stdout).toMatch(
       /Authenticated transport limit: .* answers \d+ req\/s at c64, \*\*\d+\.\d\dx\*\* the unauthenticated echo/,
