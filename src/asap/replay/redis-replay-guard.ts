@@ -43,6 +43,8 @@ export class RedisReplayGuard implements ReplayGuard {
   private readonly clock: () => number;
   private readonly commandTimeoutMs: number;
   private closed = false;
+  /** The wait for the connection being opened, shared by every request that arrives meanwhile. */
+  private connecting: Promise<void> | undefined;
 
   constructor(url: string, options: RedisReplayGuardOptions = {}) {
     this.keyPrefix = options.keyPrefix ?? "sentiment-api:jti:";
@@ -91,18 +93,20 @@ export class RedisReplayGuard implements ReplayGuard {
 
   /**
    * Waits, at most one command timeout, for a connection that is being opened (just after start
-   * or while a reconnection attempt is under way); fails at once when none is.
+   * or while a reconnection attempt is under way); fails at once when none is. Requests that
+   * arrive meanwhile share one wait (one pair of listeners, however many are in flight).
    */
-  private async connected(): Promise<void> {
+  private connected(): Promise<void> {
     const status = this.redis.status;
-    if (status === "ready") return;
+    if (status === "ready") return Promise.resolve();
     if (status !== "connecting" && status !== "connect" && status !== "wait") {
-      throw new Error(`Redis connection is ${status}`);
+      return Promise.reject(new Error(`Redis connection is ${status}`));
     }
-    await new Promise<void>((resolve, reject) => {
+    this.connecting ??= new Promise<void>((resolve, reject) => {
       const settle = (error?: Error) => {
         clearTimeout(timer);
         this.redis.off("ready", onReady).off("close", onClose);
+        this.connecting = undefined;
         if (error === undefined) resolve();
         else reject(error);
       };
@@ -114,6 +118,7 @@ export class RedisReplayGuard implements ReplayGuard {
       );
       this.redis.once("ready", onReady).once("close", onClose);
     });
+    return this.connecting;
   }
 
   /** True when Redis answers a PING within the command timeout (for readiness probes). */

@@ -107,6 +107,24 @@ describe("RedisReplayGuard on the machine's Redis", () => {
     expect(codes.filter((code) => code === "accepted")).toHaveLength(1);
   });
 
+  it("lets many requests that arrive while it connects share one wait, with no listener warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const guard = newGuard();
+      const codes = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          codeOf(guard.checkAndRemember("svc-a", randomUUID(), inOneMinute())),
+        ),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect([new Set(codes), warnings]).toEqual([new Set(["accepted"]), []]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("stores the pair with an expiry at the given time, not later", async () => {
     const now = 1_800_000_000_000;
     const guard = new RedisReplayGuard(MACHINE_REDIS, { keyPrefix, clock: () => now });
