@@ -37,11 +37,30 @@ function insertStatement(rows: number): string {
 
 const ROWS_PER_INSERT = 16;
 
-/** The statement's parameters for one record, in COLUMNS order. */
-function rowParameters(r: PredictionRecord): unknown[] {
+/**
+ * A record as the values of its row, in COLUMNS order, with the time in epoch milliseconds. This
+ * is also the form records cross to the writer thread in: a flat tuple clones in about a third
+ * of the time of an object holding a Date.
+ */
+export type RecordTuple = [
+  id: string,
+  createdAtMs: number,
+  requestId: string,
+  issuer: string,
+  subject: string,
+  modelName: string,
+  modelVersion: string,
+  label: PredictionRecord["label"],
+  score: number,
+  latencyMs: number,
+  text: string | null,
+  textSha256: string,
+];
+
+export function recordTuple(r: PredictionRecord): RecordTuple {
   return [
     r.id,
-    r.createdAt.toISOString(),
+    r.createdAt.getTime(),
     r.requestId,
     r.issuer,
     r.subject,
@@ -55,13 +74,19 @@ function rowParameters(r: PredictionRecord): unknown[] {
   ];
 }
 
+/** The statement's parameters for one row: its values, the time as ISO-8601 text. */
+function rowParameters([id, createdAtMs, ...rest]: RecordTuple): unknown[] {
+  return [id, new Date(createdAtMs).toISOString(), ...rest];
+}
+
+/** The embedded store: one SQLite file in WAL mode (readers never block the writer). */
 export class SqlitePredictionStore implements PredictionStore {
   readonly kind = "sqlite";
   private readonly db: Database.Database;
   private readonly busyTimeoutMs: number;
   private readonly migrationBusyTimeoutMs: number;
   /** Prepared on the first insert (the table exists only after migrate()), then reused. */
-  private insertAll: ((records: readonly PredictionRecord[]) => void) | undefined;
+  private insertAll: ((rows: readonly RecordTuple[]) => void) | undefined;
 
   /** Opens (creating it and its directory if needed) the database file at `path`. */
   constructor(
@@ -110,22 +135,26 @@ export class SqlitePredictionStore implements PredictionStore {
   }
 
   async insertBatch(records: readonly PredictionRecord[]): Promise<void> {
-    this.assertOpen();
-    if (records.length === 0) return;
-    this.insertAll ??= this.prepareInsertAll();
-    this.insertAll(records);
+    return this.insertRows(records.map(recordTuple));
   }
 
-  private prepareInsertAll(): (records: readonly PredictionRecord[]) => void {
+  /** insertBatch for records already in their row form (what the writer thread receives). */
+  async insertRows(rows: readonly RecordTuple[]): Promise<void> {
+    this.assertOpen();
+    if (rows.length === 0) return;
+    this.insertAll ??= this.prepareInsertAll();
+    this.insertAll(rows);
+  }
+
+  private prepareInsertAll(): (rows: readonly RecordTuple[]) => void {
     const insertOne = this.db.prepare(insertStatement(1));
     const insertMany = this.db.prepare(insertStatement(ROWS_PER_INSERT));
-    return this.db.transaction((batch: readonly PredictionRecord[]) => {
+    return this.db.transaction((batch: readonly RecordTuple[]) => {
       let next = 0;
       for (; next + ROWS_PER_INSERT <= batch.length; next += ROWS_PER_INSERT) {
         insertMany.run(batch.slice(next, next + ROWS_PER_INSERT).flatMap(rowParameters));
       }
-      for (; next < batch.length; next++)
-        insertOne.run(rowParameters(batch[next] as PredictionRecord));
+      for (; next < batch.length; next++) insertOne.run(rowParameters(batch[next] as RecordTuple));
     });
   }
 

@@ -2,11 +2,10 @@
 // main thread posts, one at a time, in order.
 import { parentPort, workerData } from "node:worker_threads";
 import { SqlitePredictionStore } from "./sqlite-prediction-store.js";
-import {
-  recordOfTuple,
-  type SqliteWriterConfig,
-  type SqliteWriterReply,
-  type SqliteWriterRequest,
+import type {
+  SqliteWriterConfig,
+  SqliteWriterReply,
+  SqliteWriterRequest,
 } from "./sqlite-writer-thread.js";
 
 const port = parentPort;
@@ -34,8 +33,7 @@ if (store !== undefined) {
     if (request.op === "insert" && crashOnNextInsert) process.exit(1);
     try {
       if (request.op === "migrate") await opened.migrate();
-      else if (request.op === "insert")
-        await opened.insertBatch(request.records.map(recordOfTuple));
+      else if (request.op === "insert") await opened.insertRows(request.records);
       else await opened.close();
       reply({ type: "done", id: request.id });
     } catch (error) {
