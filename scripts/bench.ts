@@ -183,9 +183,7 @@ const selectedScenarios: readonly Scenario[] =
       );
 
 /** The scenario whose load the profiled server runs under (--profile). */
-const [profiledScenario] = scenariosNamed([args.profile ?? "single-c64"], "--profile") as [
-  Scenario,
-];
+const [profiledScenario] = scenariosNamed([args.profile], "--profile") as [Scenario];
 
 const SERVER_SETTINGS: Record<ServerConfigName, { setup: string; env: Record<string, string> }> = {
   default: { setup: "", env: { LOG_LEVEL: "warn" } },
