@@ -377,8 +377,9 @@ function trainEnsemble(
   callbacks: TrainingCallbacks,
 ): { members: TrainingResult[]; weights: BagOfEmbeddingsWeights } {
   const members: TrainingResult[] = [];
-  for (let k = 0; k < Math.max(1, count); k++) {
-    log(`${name} member ${k + 1}/${Math.max(1, count)} (seed ${options.seed + k})`);
+  const size = Math.max(1, count);
+  for (let k = 0; k < size; k++) {
+    log(`${name} member ${k + 1}/${size} (seed ${options.seed + k})`);
     members.push(
       trainBagOfEmbeddings(
         trainSet,
