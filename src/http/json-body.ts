@@ -21,7 +21,8 @@ export async function readJsonBody<T extends z.ZodType>(
   try {
     body = JSON.parse(await c.req.text());
   } catch {
-    throw new ApiError(415, "invalid_json", "The body is not valid JSON.");
+    // The media type was right: a body that does not parse is a bad request (400), not 415.
+    throw new ApiError(400, "invalid_json", "The body is not valid JSON.");
   }
   const result = schema.safeParse(body);
   if (!result.success) {

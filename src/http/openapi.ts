@@ -367,8 +367,12 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocum
   const bodyErrors: ErrorResponseSpec[] = [
     {
       status: 400,
-      description: "The JSON body does not match the request schema; `details.issues` lists why.",
-      codes: { invalid_request: "A field is missing, of the wrong type, blank or too long." },
+      description:
+        "The body does not parse as JSON, or does not match the request schema (`details.issues` lists why).",
+      codes: {
+        invalid_request: "A field is missing, of the wrong type, blank or too long.",
+        invalid_json: "The body does not parse as JSON.",
+      },
     },
     {
       status: 413,
@@ -380,10 +384,9 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocum
     },
     {
       status: 415,
-      description: "The body is not JSON.",
+      description: "The body is not declared as JSON.",
       codes: {
-        unsupported_media_type: "`Content-Type` is not `application/json`.",
-        invalid_json: "The body does not parse as JSON.",
+        unsupported_media_type: "`Content-Type` is missing or not `application/json`.",
       },
     },
   ];

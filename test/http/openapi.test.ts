@@ -162,9 +162,9 @@ describe("buildOpenApiDocument", () => {
     expect(post("503")).toEqual(
       expect.arrayContaining(["key_repository_unavailable", "overloaded", "model_not_ready"]),
     );
-    expect(post("415")).toEqual(["unsupported_media_type", "invalid_json"]);
+    expect(post("415")).toEqual(["unsupported_media_type"]);
     expect(post("413")).toEqual(["payload_too_large"]);
-    expect(post("400")).toEqual(["invalid_request"]);
+    expect(post("400")).toEqual(["invalid_request", "invalid_json"]);
     expect(errorCodes(doc, "get", "/v1/models/{name}", "404")).toEqual(["model_not_found"]);
   });
 
@@ -413,7 +413,7 @@ describe("the running service", () => {
       413,
     ],
     ["a text body", "/v1/sentiment", { body: "hello", contentType: "text/plain" }, 415],
-    ["broken JSON", "/v1/sentiment/batch", { body: "{" }, 415],
+    ["broken JSON", "/v1/sentiment/batch", { body: "{" }, 400],
   ] as const)(
     "describes the refusal of a request with %s",
     async (_name, path, request, status) => {

@@ -152,9 +152,15 @@ describe("bad input", () => {
     expect(res.json<{ message: string }>().message).toMatch(/txet/);
   });
 
-  it("refuses a body that is not JSON with 415", async () => {
+  it("refuses a JSON body that does not parse with 400 invalid_json", async () => {
     const res = await post("/v1/sentiment", "{text: nope");
-    expect(res.status).toBe(415);
+    expect(res.status).toBe(400);
+    expect(res.json()).toMatchObject({ error: "invalid_json" });
+  });
+
+  it("refuses a truncated batch body with 400 invalid_json", async () => {
+    const res = await post("/v1/sentiment/batch", '{"texts": ["a", "b"');
+    expect(res.status).toBe(400);
     expect(res.json()).toMatchObject({ error: "invalid_json" });
   });
 
