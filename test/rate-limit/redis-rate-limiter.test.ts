@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisRateLimiter } from "../../src/rate-limit/redis-rate-limiter.js";
-
-const REDIS_URL = "redis://127.0.0.1:6379/0";
+import { TEST_REDIS_URL } from "../support/service-urls.js";
 
 describe("RedisRateLimiter", () => {
   const prefix = `test:ratelimit:${randomUUID()}:`;
-  const first = new RedisRateLimiter(REDIS_URL, { keyPrefix: prefix });
-  const second = new RedisRateLimiter(REDIS_URL, { keyPrefix: prefix });
+  const first = new RedisRateLimiter(TEST_REDIS_URL, { keyPrefix: prefix });
+  const second = new RedisRateLimiter(TEST_REDIS_URL, { keyPrefix: prefix });
   afterAll(async () => {
     await first.close();
     await second.close();
