@@ -84,45 +84,50 @@ export function isInstalled(program: SystemProgram): boolean {
 }
 
 /** One line naming what is missing and the command that installs it. */
-export function missingProgramsMessage(missing: readonly SystemProgram[], asRoot: boolean): string {
+export function missingProgramsMessage(
+  missing: readonly SystemProgram[],
+  asRoot: boolean,
+  aptFailure?: string,
+): string {
   const names = missing.map((program) => `${program.command} (${program.neededFor})`).join(", ");
   const packages = missing.map((program) => program.debianPackage).join(" ");
+  const failed = aptFailure === undefined ? "" : ` (apt-get failed: ${aptFailure})`;
   const sudo = asRoot ? "" : "sudo ";
-  return `npm test needs ${names}: install with \`${sudo}apt-get install -y --no-install-recommends ${packages}\`, then run npm test again`;
+  return `npm test needs ${names}${failed}: install with \`${sudo}apt-get install -y --no-install-recommends ${packages}\`, then run npm test again`;
 }
 
-/** Runs apt-get quietly; shows the end of what it said only when it fails. */
-function aptGet(args: readonly string[], log: (line: string) => void): boolean {
+/** Runs apt-get quietly: undefined when it worked, else the last line it said. */
+function aptGet(args: readonly string[]): string | undefined {
   const run = spawnSync("apt-get", args, {
     stdio: ["ignore", "pipe", "pipe"],
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
   });
-  if (run.status === 0) return true;
-  const said = `${run.stdout ?? ""}${run.stderr ?? ""}`.trim().split("\n").slice(-10).join("\n");
-  log(`apt-get ${args[0]} failed: ${run.error?.message ?? said}`);
-  return false;
+  if (run.status === 0) return undefined;
+  const said = `${run.stdout ?? ""}\n${run.stderr ?? ""}`.trim().split("\n").at(-1);
+  return run.error?.message ?? said ?? `exit status ${run.status}`;
 }
 
 /**
- * Makes sure every needed program is there: as root, installs the missing ones with apt-get
- * (printing one line of what it installs); otherwise, or when that fails, returns the one-line
- * message to stop with. Undefined means ready.
+ * Makes sure every program the run needs is there. As root it installs the missing ones with
+ * apt-get, noting in one line what it installs. Returns the one line to stop with when something
+ * is still missing, undefined when the tests can run.
  */
-export function ensureSystemPrograms(log: (line: string) => void): string | undefined {
+export function ensureSystemPrograms(note: (line: string) => void): string | undefined {
+  const missingNow = () => neededPrograms().filter((program) => !isInstalled(program));
   const asRoot = process.getuid?.() === 0;
-  let missing = neededPrograms().filter((program) => !isInstalled(program));
+  let missing = missingNow();
   if (missing.length === 0) return undefined;
+  let aptFailure: string | undefined;
   if (asRoot) {
     const packages = missing.map((program) => program.debianPackage);
-    log(`npm test: installing Debian packages the tests need: ${packages.join(" ")}`);
-    if (
-      aptGet(["update", "-qq"], log) &&
-      aptGet(["install", "-y", "-qq", "--no-install-recommends", ...packages], log)
-    ) {
-      missing = missing.filter((program) => !isInstalled(program));
-    }
+    note(`npm test: installing Debian packages the tests need: ${packages.join(" ")}`);
+    aptFailure =
+      aptGet(["update", "-qq"]) ??
+      aptGet(["install", "-y", "-qq", "--no-install-recommends", ...packages]);
+    missing = missingNow();
+    if (missing.length === 0) return undefined;
   }
-  return missing.length === 0 ? undefined : missingProgramsMessage(missing, asRoot);
+  return missingProgramsMessage(missing, asRoot, aptFailure);
 }
