@@ -1,7 +1,7 @@
 // The programs the tests run that npm does not install, the Debian package of each, and how
 // `npm test` (scripts/test.ts) gets the missing ones before any test runs.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, readdirSync, statSync } from "node:fs";
+import { accessSync, constants, readdirSync, realpathSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 
 export interface SystemProgram {
@@ -52,24 +52,23 @@ export function findOnPath(command: string, path = process.env.PATH ?? ""): stri
 }
 
 /**
- * The directory holding PostgreSQL's `initdb` and `postgres`: from PATH, else Debian's newest
- * /usr/lib/postgresql/<major>/bin.
+ * The directory holding PostgreSQL's `initdb` and `postgres`: where the `initdb` on PATH really
+ * lives, else Debian's newest /usr/lib/postgresql/<major>/bin.
  */
 export function postgresBinDirectory(): string | undefined {
   const onPath = findOnPath("initdb");
-  if (onPath !== undefined) return dirname(onPath);
-  let majors: string[];
+  let majors: string[] = [];
   try {
     majors = readdirSync(DEBIAN_POSTGRES_ROOT).filter((name) => /^\d+$/.test(name));
   } catch {
-    return undefined;
+    // No Debian PostgreSQL.
   }
-  return majors
-    .sort((a, b) => Number(b) - Number(a))
-    .map((major) => join(DEBIAN_POSTGRES_ROOT, major, "bin"))
-    .find(
-      (bin) => isExecutableFile(join(bin, "initdb")) && isExecutableFile(join(bin, "postgres")),
-    );
+  return [
+    ...(onPath === undefined ? [] : [dirname(realpathSync(onPath))]),
+    ...majors
+      .sort((a, b) => Number(b) - Number(a))
+      .map((major) => join(DEBIAN_POSTGRES_ROOT, major, "bin")),
+  ].find((bin) => isExecutableFile(join(bin, "initdb")) && isExecutableFile(join(bin, "postgres")));
 }
 
 /** The programs the test run needs: PostgreSQL's only when it provisions its own cluster. */
@@ -77,7 +76,7 @@ export function neededPrograms(env: NodeJS.ProcessEnv = process.env): SystemProg
   return env.TEST_DATABASE_URL ? [...ALWAYS_NEEDED] : [...ALWAYS_NEEDED, POSTGRES];
 }
 
-export function isInstalled(program: SystemProgram): boolean {
+function isInstalled(program: SystemProgram): boolean {
   return program === POSTGRES
     ? postgresBinDirectory() !== undefined
     : findOnPath(program.command) !== undefined;
