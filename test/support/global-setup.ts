@@ -44,14 +44,16 @@ export default async function provideTestServers(): Promise<() => Promise<void>>
   const startedAt = performance.now();
   removeStaleDirectories();
   const directory = mkdtempSync(join(tmpdir(), `${DIRECTORY_PREFIX}${process.pid}-`));
-  const wanted = [
+  const services = [
     { name: "Redis", variable: "TEST_REDIS_URL", start: () => ThrowawayRedisServer.start() },
     {
       name: "PostgreSQL",
       variable: "TEST_DATABASE_URL",
       start: () => ThrowawayPostgresServer.start(directory),
     },
-  ].filter(({ variable }) => !process.env[variable]);
+  ];
+  const given = services.filter(({ variable }) => process.env[variable]);
+  const wanted = services.filter(({ variable }) => !process.env[variable]);
   const started = await Promise.allSettled(wanted.map(({ start }) => start()));
   const servers: ThrowawayServer[] = started.flatMap((result) =>
     result.status === "fulfilled" ? [result.value] : [],
@@ -86,7 +88,8 @@ export default async function provideTestServers(): Promise<() => Promise<void>>
     process.env[variable] = server.url;
     return `throwaway ${name} on 127.0.0.1:${server.port}`;
   });
-  if (described.length > 0) console.log(`test servers: ${described.join(", ")} (${seconds} s)`);
+  for (const { name, variable } of given) described.push(`${name} of ${variable}`);
+  console.log(`test servers: ${described.join(", ")} (${seconds} s)`);
 
   return async () => {
     for (const interruption of INTERRUPTIONS) process.off(interruption, onInterruption);
