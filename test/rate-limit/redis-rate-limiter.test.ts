@@ -5,8 +5,11 @@ import { TEST_REDIS_URL } from "../support/service-urls.js";
 
 describe("RedisRateLimiter", () => {
   const prefix = `test:ratelimit:${randomUUID()}:`;
-  const first = new RedisRateLimiter(TEST_REDIS_URL, { keyPrefix: prefix });
-  const second = new RedisRateLimiter(TEST_REDIS_URL, { keyPrefix: prefix });
+  // A generous timeout: on a starved machine the default 500 ms can pass before Redis answers,
+  // and the limiter then (rightly) falls back to its own bucket, which these tests do not test.
+  const options = { keyPrefix: prefix, commandTimeoutMs: 5_000 };
+  const first = new RedisRateLimiter(TEST_REDIS_URL, options);
+  const second = new RedisRateLimiter(TEST_REDIS_URL, options);
   afterAll(async () => {
     await first.close();
     await second.close();
