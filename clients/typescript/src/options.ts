@@ -58,6 +58,15 @@ export interface ResolvedOptions {
 
 export const DEFAULT_AUDIENCE = "sentiment-api";
 
+/** The defaults of the numeric options (the service's own limits where there is one). */
+export const DEFAULT_LIMITS = {
+  timeoutMs: 10_000,
+  maxAttempts: 3,
+  maxBatchTexts: 512,
+  maxBatchBytes: 1_048_576,
+  concurrency: 4,
+} as const;
+
 /** Checks every option; throws a SentimentClientError naming the one that is wrong. */
 export function resolveOptions(
   options: SentimentClientOptions,
@@ -82,11 +91,19 @@ export function resolveOptions(
     baseUrl,
     tokens,
     ca: Array.isArray(options.ca) ? [...options.ca] : (options.ca as string | Buffer | undefined),
-    timeoutMs: positiveNumber("timeoutMs", options.timeoutMs, 10_000),
-    maxAttempts: positiveInteger("maxAttempts", options.maxAttempts, 3),
-    maxBatchTexts: positiveInteger("maxBatchTexts", options.maxBatchTexts, 512),
-    maxBatchBytes: positiveInteger("maxBatchBytes", options.maxBatchBytes, 1_048_576),
-    concurrency: positiveInteger("concurrency", options.concurrency, 4),
+    timeoutMs: positiveNumber("timeoutMs", options.timeoutMs, DEFAULT_LIMITS.timeoutMs),
+    maxAttempts: positiveInteger("maxAttempts", options.maxAttempts, DEFAULT_LIMITS.maxAttempts),
+    maxBatchTexts: positiveInteger(
+      "maxBatchTexts",
+      options.maxBatchTexts,
+      DEFAULT_LIMITS.maxBatchTexts,
+    ),
+    maxBatchBytes: positiveInteger(
+      "maxBatchBytes",
+      options.maxBatchBytes,
+      DEFAULT_LIMITS.maxBatchBytes,
+    ),
+    concurrency: positiveInteger("concurrency", options.concurrency, DEFAULT_LIMITS.concurrency),
   };
 }
 
