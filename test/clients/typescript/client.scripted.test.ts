@@ -10,8 +10,9 @@ import {
   createSentimentClient,
   type SentimentClient,
 } from "../../../clients/typescript/src/client.js";
-import { SentimentApiError, SentimentClientError } from "../../../clients/typescript/src/errors.js";
+import { SentimentApiError } from "../../../clients/typescript/src/errors.js";
 import type { SentimentClientOptions } from "../../../clients/typescript/src/options.js";
+import { rejection } from "./rejection.js";
 import {
   apiError,
   batchByLength,
@@ -53,17 +54,6 @@ async function scripted(
     ...options,
   });
   return { server, client };
-}
-
-/** The error a promise rejects with (fails the test when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<SentimentClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SentimentClientError);
-    return error as SentimentClientError;
-  }
-  throw new Error("expected a rejection");
 }
 
 const tokenOf = (index: number) =>

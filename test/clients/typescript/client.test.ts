@@ -8,11 +8,12 @@ import {
   createSentimentClient,
   type SentimentClient,
 } from "../../../clients/typescript/src/client.js";
-import { SentimentApiError, SentimentClientError } from "../../../clients/typescript/src/errors.js";
+import { SentimentApiError } from "../../../clients/typescript/src/errors.js";
 import type { SentimentClientOptions } from "../../../clients/typescript/src/options.js";
 import { createKeyPair } from "../../../src/asap/keygen.js";
 import { createTestTls } from "../../support/key-server.js";
 import { startTestService, type TestService } from "../../support/service.js";
+import { rejection } from "./rejection.js";
 
 const JWS = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 
@@ -35,16 +36,6 @@ async function registeredKey(dir: string, issuer: string) {
     publicDir: join(dir, "keys/public"),
   });
   return { ...created, pem: readFileSync(created.privateKeyPath, "utf8") };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SentimentClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SentimentClientError);
-    return error as SentimentClientError;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** A port nothing listens on (it was free a moment ago). */

@@ -84,22 +84,24 @@ export function createAsapSigner(options: AsapSignerOptions): AsapSigner {
   const keyOptions = { key, ...parameters };
   const header = base64url(JSON.stringify({ alg, kid, typ: "JWT" }));
   const clock = options.clock ?? Date.now;
+  // `sub` is the subject option or absent (the service then takes iss), never an extra claim.
+  const { sub: _extraSubject, ...extraClaims } = options.additionalClaims ?? {};
+  const subject = options.subject === undefined ? {} : { sub: options.subject };
 
   const signingInput = (lifetimeSeconds: number | undefined): string => {
     const lifetime =
       lifetimeSeconds === undefined ? defaultLifetime : checkedLifetime(lifetimeSeconds);
     const now = Math.floor(clock() / 1000);
-    const claims: Record<string, unknown> = {
-      ...options.additionalClaims,
+    const claims = {
+      ...extraClaims,
       iss: issuer,
       aud: options.audience,
       jti: randomUUID(),
       iat: now,
       nbf: now,
       exp: now + lifetime,
+      ...subject,
     };
-    if (options.subject !== undefined) claims.sub = options.subject;
-    else delete claims.sub;
     return `${header}.${base64url(JSON.stringify(claims))}`;
   };
 
