@@ -59,11 +59,12 @@ export function exchange(
         else
           resolve({ status, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") });
       });
-      res.once("error", (error) =>
+      // `on`, not `once`: a second error event without a listener would crash the process.
+      res.on("error", (error) =>
         reject(signal.aborted ? error : new CutShortAnswerError(status, { cause: error })),
       );
     });
-    req.once("error", reject);
+    req.on("error", reject);
     req.end(body);
   });
 }

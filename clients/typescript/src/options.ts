@@ -68,23 +68,18 @@ export const DEFAULT_LIMITS = {
 } as const;
 
 /** Checks every option; throws a SentimentClientError naming the one that is wrong. */
-export function resolveOptions(
-  options: SentimentClientOptions,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): ResolvedOptions {
+export function resolveOptions(options: SentimentClientOptions): ResolvedOptions {
   const baseUrl = parseBaseUrl(options.baseUrl);
   if (typeof options.issuer !== "string" || options.issuer.trim() === "") {
     throw invalidOption("issuer is required: your service's ASAP issuer");
   }
-  const { privateKey, kid } = resolveKey(options, env);
+  const { privateKey, kid } = resolveKey(options);
   const tokens = createAsapTokenProvider({
     privateKey,
     kid,
     issuer: options.issuer,
     audience: options.audience ?? DEFAULT_AUDIENCE,
-    ...(options.tokenLifetimeSeconds !== undefined
-      ? { lifetimeSeconds: options.tokenLifetimeSeconds }
-      : {}),
+    lifetimeSeconds: options.tokenLifetimeSeconds,
     reuse: options.reuseTokens ?? false,
   });
   return {
@@ -127,12 +122,9 @@ function parseBaseUrl(value: string | URL): URL {
 }
 
 /** The private key and its kid, from the options or ASAP_PRIVATE_KEY. */
-function resolveKey(
-  options: SentimentClientOptions,
-  env: Readonly<Record<string, string | undefined>>,
-): { privateKey: KeyObject; kid: string } {
+function resolveKey(options: SentimentClientOptions): { privateKey: KeyObject; kid: string } {
   const fromEnvironment = options.privateKey === undefined;
-  const given = options.privateKey ?? env.ASAP_PRIVATE_KEY?.trim();
+  const given = options.privateKey ?? process.env.ASAP_PRIVATE_KEY?.trim();
   if (given === undefined || given === "") {
     throw new SentimentClientError(
       "invalid_private_key",
