@@ -85,7 +85,9 @@ export function createSentimentClient(options: SentimentClientOptions): Sentimen
             batch.body,
             (json) => readBatch(json, batch.count),
             signal,
-          );
+          ).catch((error: unknown) => {
+            throw pointAtInputTexts(error, batch.start);
+          });
           for (let i = 0; i < batch.count; i++) {
             results[batch.start + i] = predictions[i] as Prediction;
           }
@@ -239,6 +241,30 @@ function apiError(answer: HttpAnswer): SentimentApiError {
     requestId,
     retryAfterSeconds: parseRetryAfter(answer.headers["retry-after"], Date.now()),
     details: body.details,
+  });
+}
+
+/**
+ * A batch's 400 names a text by its place in the batch (`texts.3`); the caller of scoreMany knows
+ * it by its place in the whole list, `start` texts further.
+ */
+function pointAtInputTexts(error: unknown, start: number): unknown {
+  if (!(error instanceof SentimentApiError) || start === 0) return error;
+  const shift = (text: string) =>
+    text.replace(/\btexts\.(\d+)/g, (_, index: string) => `texts.${Number(index) + start}`);
+  const details = error.details as { issues?: { path?: unknown }[] } | undefined;
+  const issues = Array.isArray(details?.issues)
+    ? details.issues.map((issue) =>
+        typeof issue?.path === "string" ? { ...issue, path: shift(issue.path) } : issue,
+      )
+    : undefined;
+  return new SentimentApiError({
+    code: error.code,
+    message: shift(error.message),
+    status: error.status,
+    requestId: error.requestId,
+    retryAfterSeconds: error.retryAfterSeconds,
+    details: issues === undefined ? error.details : { ...details, issues },
   });
 }
 

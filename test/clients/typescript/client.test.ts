@@ -106,6 +106,23 @@ describe("against the real service", () => {
     }
   });
 
+  it("names a refused text by its place in the whole list, not in its batch", async () => {
+    const texts = alternatingTexts(1100);
+    texts[700] = "   ";
+    const error = (await rejection(clientFor().scoreMany(texts))) as SentimentApiError;
+    expect({
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      details: error.details,
+    }).toEqual({
+      status: 400,
+      code: "invalid_request",
+      message: "HTTP 400 invalid_request: texts.700: must not be empty or blank",
+      details: { issues: [{ path: "texts.700", message: "must not be empty or blank" }] },
+    });
+  });
+
   it("lists the served model", async () => {
     const [model, ...others] = await clientFor().models();
     expect([model?.name, typeof model?.backend, others]).toEqual(["sentiment-boe", "string", []]);
