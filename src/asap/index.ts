@@ -12,11 +12,11 @@ export { kidBelongsToIssuer, validateKid } from "./kid.js";
 export { MemoryReplayGuard } from "./replay/memory-replay-guard.js";
 export type { ReplayGuard } from "./replay/replay-guard.js";
 export {
-  type AsapSignerOptions,
   type AsapTokenProvider,
   createAsapTokenProvider,
   formatPrivateKeyDataUri,
   parsePrivateKeyDataUri,
+  type SignAsapTokenOptions,
   signAsapToken,
 } from "./sign.js";
 export {

@@ -11,7 +11,7 @@ export {
 } from "../../clients/typescript/src/asap/private-key.js";
 export {
   type AsapSigner,
-  type AsapSignerOptions,
+  type AsapSignerOptions as SignAsapTokenOptions,
   type AsapTokenProvider,
   type AsapTokenProviderOptions,
   createAsapSigner,
