@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config/load.js";
 import { loadTlsCredentials } from "../src/server/tls.js";
 import {
-  type ClientRun,
+  type ClientRuns,
   measureClientRuns,
   renderClientSection,
 } from "./bench/client-throughput.js";
@@ -529,7 +529,7 @@ async function runFresh(bench: Bench, profileDir: string | undefined): Promise<S
 }
 
 /** The client package's rows (scripts/bench/client-throughput.ts), on a fresh default server. */
-async function measureClient(bench: Bench): Promise<ClientRun[]> {
+async function measureClient(bench: Bench): Promise<ClientRuns> {
   const server = await startConfigured(bench, "default");
   try {
     progress("measuring the client package (scoreMany, 10,000 texts)");
