@@ -17,6 +17,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The service signs and checks ASAP tokens with the client package's code (one signer), compiled
+# from its sources along with the service's into dist/.
+COPY clients/typescript/src ./clients/typescript/src
 # `npm prune --omit=dev` keeps optional dependencies, so the native TensorFlow backend stays.
 RUN npm run -s build \
   && npm prune --omit=dev --no-audit --no-fund

@@ -23,6 +23,11 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config/load.js";
 import { loadTlsCredentials } from "../src/server/tls.js";
 import {
+  type ClientRuns,
+  measureClientRuns,
+  renderClientSection,
+} from "./bench/client-throughput.js";
+import {
   type CpuProfile,
   listProfiles,
   profileRuns,
@@ -523,6 +528,24 @@ async function runFresh(bench: Bench, profileDir: string | undefined): Promise<S
   }
 }
 
+/** The client package's rows (scripts/bench/client-throughput.ts), on a fresh default server. */
+async function measureClient(bench: Bench): Promise<ClientRuns> {
+  const server = await startConfigured(bench, "default");
+  try {
+    progress("measuring the client package (scoreMany, 10,000 texts)");
+    return await measureClientRuns({
+      origin: server.origin,
+      ca: bench.ca,
+      issuer: bench.issuers.RS256.spec,
+      sampleTexts: bench.texts,
+      warmupSeconds,
+      durationSeconds,
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
 /** --quick: the services start while the limits are measured (quick numbers are not numbers). */
 async function runQuick(
   bench: Bench,
@@ -599,6 +622,7 @@ async function main(): Promise<void> {
           servedRuns: await runFresh(bench, profiled),
         };
     const { served, backend, profileWindow } = servedRuns;
+    const clientRuns = await measureClient(bench);
     const profile =
       wantProfile && profileWindow
         ? summariseProfiles(
@@ -643,7 +667,8 @@ async function main(): Promise<void> {
       verify,
       profile,
     };
-    const markdown = renderReport(report);
+    const batchRow = served.find((run) => run.id === "batch64");
+    const markdown = `${renderReport(report)}\n${renderClientSection(clientRuns, batchRow?.load.textsPerSecond ?? Number.NaN)}`;
     const output = resolve(process.cwd(), args.output ?? "bench/results.md");
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, markdown);

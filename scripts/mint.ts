@@ -4,8 +4,8 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ASAP_ALGORITHMS, isAsapAlgorithm } from "../src/asap/algorithms.js";
-import { isAsapError } from "../src/asap/errors.js";
 import {
+  isSentimentClientError,
   MAX_TOKEN_LIFETIME_SECONDS,
   parsePrivateKeyDataUri,
   signAsapToken,
@@ -161,7 +161,7 @@ main().catch((error: unknown) => {
   const usage =
     error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
   const message = error instanceof Error ? error.message : String(error);
-  const detail = isAsapError(error) ? ` (${error.code})` : "";
+  const detail = isSentimentClientError(error) ? ` (${error.code})` : "";
   process.stderr.write(`mint: ${message}${detail}${usage ? "\nRun with --help for usage." : ""}\n`);
   process.exitCode = usage ? 2 : 1;
 });

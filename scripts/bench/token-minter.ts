@@ -2,14 +2,14 @@
  * ASAP tokens for the load generator: one key pair in a temporary key repository and a
  * synchronous signer, so tokens can be minted ahead of a run (in worker threads: an RS256
  * signature costs about 0.5 ms of CPU) or, if the pool runs dry, inside autocannon's synchronous
- * setupRequest. The claims are the ones `signAsapToken` writes.
+ * setupRequest. Signed by the project's one signer (`createAsapSigner`, clients/typescript).
  */
-import { createPrivateKey, type KeyObject, randomUUID, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { AsapAlgorithm } from "../../src/asap/algorithms.js";
 import { createKeyPair } from "../../src/asap/keygen.js";
+import { createAsapSigner } from "../../src/asap/sign.js";
 import { siblingModuleUrl, startModuleWorker } from "../../src/serving/worker-thread-launcher.js";
 
 export const BENCH_AUDIENCE = "sentiment-api";
@@ -33,29 +33,16 @@ export interface BenchIssuer {
   mint(lifetimeSeconds: number): string;
 }
 
-const base64url = (data: string | Buffer) => Buffer.from(data).toString("base64url");
-
-/** A synchronous minter for `spec`: header encoded once, key parsed once. */
+/** A synchronous minter for `spec`, by the project's signer (key parsed and header encoded once). */
 export function createMinter(spec: MinterSpec): (lifetimeSeconds: number) => string {
-  const privateKey: KeyObject = createPrivateKey(spec.privateKeyPem);
-  const header = base64url(JSON.stringify({ alg: spec.alg, kid: spec.kid, typ: "JWT" }));
-  const signOptions =
-    spec.alg === "ES256"
-      ? { key: privateKey, dsaEncoding: "ieee-p1363" as const }
-      : { key: privateKey };
-  return (lifetimeSeconds) => {
-    const now = Math.floor(Date.now() / 1000);
-    const claims = {
-      iss: spec.issuer,
-      aud: BENCH_AUDIENCE,
-      jti: randomUUID(),
-      iat: now,
-      nbf: now,
-      exp: now + lifetimeSeconds,
-    };
-    const signingInput = `${header}.${base64url(JSON.stringify(claims))}`;
-    return `${signingInput}.${base64url(sign("sha256", Buffer.from(signingInput), signOptions))}`;
-  };
+  const signer = createAsapSigner({
+    privateKey: spec.privateKeyPem,
+    kid: spec.kid,
+    issuer: spec.issuer,
+    audience: BENCH_AUDIENCE,
+    alg: spec.alg,
+  });
+  return (lifetimeSeconds) => signer.signSync(lifetimeSeconds);
 }
 
 /**

@@ -21,9 +21,7 @@ export type AsapErrorCode =
   | "token_replayed"
   | "issuer_not_allowed"
   | "key_repository_unavailable"
-  | "replay_store_unavailable"
-  // Client side (signing): the private key given to the signer is unusable.
-  | "invalid_private_key";
+  | "replay_store_unavailable";
 
 /** Context worth logging next to a refusal. Never the token itself. */
 export interface AsapErrorContext {

@@ -1,10 +1,11 @@
-import { constants, type KeyObject, verify } from "node:crypto";
+import { type KeyObject, verify } from "node:crypto";
+import {
+  ASAP_ALGORITHMS,
+  JWS_SIGNATURE_PARAMETERS,
+  type JwsSignatureParameters,
+} from "../../clients/typescript/src/asap/algorithms.js";
 
-interface SignatureScheme {
-  hash: string;
-  padding?: number;
-  saltLength?: number;
-  dsaEncoding?: "ieee-p1363";
+interface SignatureScheme extends JwsSignatureParameters {
   /** ES* signatures are the two curve-sized integers r||s, so exactly this many bytes. */
   length?: number;
   /**
@@ -15,31 +16,20 @@ interface SignatureScheme {
   offThread?: boolean;
 }
 
-const pss = (hash: string): SignatureScheme => ({
-  hash,
-  padding: constants.RSA_PKCS1_PSS_PADDING,
-  saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-});
-const ecdsa = (hash: string, length: number): SignatureScheme => ({
-  hash,
-  dsaEncoding: "ieee-p1363",
-  length,
-  offThread: true,
-});
+const ECDSA_SIGNATURE_BYTES: Readonly<Record<string, number>> = {
+  ES256: 64,
+  ES384: 96,
+  ES512: 132,
+};
 
-// RFC 7518 §3: RS* = RSASSA-PKCS1-v1_5, PS* = RSASSA-PSS with salt = digest length and MGF1 over
-// the same hash, ES* = ECDSA with the JWS (not DER) signature encoding.
-const SCHEMES: ReadonlyMap<string, SignatureScheme> = new Map([
-  ["RS256", { hash: "sha256" }],
-  ["RS384", { hash: "sha384" }],
-  ["RS512", { hash: "sha512" }],
-  ["PS256", pss("sha256")],
-  ["PS384", pss("sha384")],
-  ["PS512", pss("sha512")],
-  ["ES256", ecdsa("sha256", 64)],
-  ["ES384", ecdsa("sha384", 96)],
-  ["ES512", ecdsa("sha512", 132)],
-]);
+// The RFC 7518 parameters are the signer's (clients/typescript); verifying adds length checks.
+const SCHEMES: ReadonlyMap<string, SignatureScheme> = new Map(
+  ASAP_ALGORITHMS.map((alg): [string, SignatureScheme] => {
+    const length = ECDSA_SIGNATURE_BYTES[alg];
+    const parameters = JWS_SIGNATURE_PARAMETERS[alg];
+    return [alg, length === undefined ? parameters : { ...parameters, length, offThread: true }];
+  }),
+);
 
 /**
  * Resolves true when `signature` is a valid `alg` signature of `signingInput` (the ASCII

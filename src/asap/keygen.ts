@@ -4,7 +4,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { type AsapAlgorithm, isAsapAlgorithm } from "./algorithms.js";
 import { validateKid } from "./kid.js";
-import { formatPrivateKeyDataUri } from "./private-key-data-uri.js";
+import { formatPrivateKeyDataUri } from "./sign.js";
 
 const generateKeyPair = promisify(generateKeyPairCallback);
 

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { posix } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { posix, sep } from "node:path";
 import { validate } from "dockerfile-utils";
 import { describe, expect, test } from "vitest";
 import {
@@ -15,6 +15,21 @@ const dockerfileText = readRepoFile("Dockerfile");
 const dockerfile = parseDockerfile(dockerfileText);
 const finalStage = dockerfile.stages.at(-1) as DockerStage;
 const packageJson = JSON.parse(readRepoFile("package.json")) as { scripts: Record<string, string> };
+
+/** Repository files (relative paths) outside `dir` that TypeScript files under `dir` import. */
+function relativeImportsOutside(dir: string): string[] {
+  const files = readdirSync(repoPath(dir), { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".ts"))
+    .map((file) => posix.join(dir, file.split(sep).join("/")));
+  const imported = new Set<string>();
+  for (const file of files) {
+    for (const [, specifier] of readRepoFile(file).matchAll(/from "(\.{1,2}\/[^"]+)"/g)) {
+      const target = posix.join(posix.dirname(file), specifier ?? "").replace(/\.js$/, ".ts");
+      if (!target.startsWith(`${dir}/`)) imported.add(target);
+    }
+  }
+  return [...imported].sort();
+}
 
 function instructions(stage: DockerStage, keyword: string) {
   return stage.instructions.filter((instruction) => instruction.keyword === keyword);
@@ -86,6 +101,21 @@ describe("Dockerfile", () => {
     expect(source, `COPY --from=... ${topDirectory}`).toBeDefined();
     const runs = instructions(source as DockerStage, "RUN").map(({ args }) => args);
     expect(runs.some((run) => /npm run( -s)? build\b/.test(run))).toBe(true);
+  });
+
+  test("the build stage gets every source outside src/ that the service's code imports", () => {
+    const buildStage = stageCopiedFrom("dist") as DockerStage;
+    const copiedSources = instructions(buildStage, "COPY")
+      .map(({ args }) => splitFlags(args))
+      .filter(({ flags }) => !flags.has("from"))
+      .flatMap(({ rest }) => rest.split(/\s+/).slice(0, -1))
+      .map((source) => posix.normalize(source).replace(/\/$/, ""));
+    const imported = relativeImportsOutside("src");
+    expect(imported.length).toBeGreaterThan(0); // the client package's signer
+    const missing = imported.filter(
+      (file) => !copiedSources.some((source) => file === source || file.startsWith(`${source}/`)),
+    );
+    expect(missing).toEqual([]);
   });
 
   test("the final image gets production dependencies only", () => {

@@ -25,6 +25,8 @@ describe(".dockerignore", () => {
     const clutter = [
       "node_modules/hono/package.json",
       "dist/src/main.js",
+      "clients/typescript/node_modules/typescript/package.json",
+      "clients/typescript/dist/index.js",
       ".git/HEAD",
       "coverage/index.html",
     ];

@@ -101,9 +101,31 @@ describe("npm run bench -- --quick", () => {
     ]);
   });
 
-  it("states a PASS or FAIL for each of the four goals", () => {
+  it("states a PASS or FAIL for each of the five goals (the client's included)", () => {
     const goals = stdout.split("\n").filter((line) => /\| (PASS|FAIL) \|$/.test(line));
-    expect(goals).toHaveLength(4);
+    expect(goals).toHaveLength(5);
+  });
+
+  it("has the client package's rows, at its defaults and in the batch row's shape", () => {
+    const client = stdout.slice(stdout.indexOf("## Client package"));
+    const rows = client
+      .split("\n")
+      .filter((line) => line.startsWith("| client scoreMany, 10000 texts"));
+    expect(
+      rows.map((row) =>
+        row
+          .split("|")
+          .slice(2, 4)
+          .map((cell) => cell.trim()),
+      ),
+    ).toEqual([
+      ["512", "4"],
+      ["64", "8"],
+    ]);
+    for (const row of rows) expect(Number(row.split("|")[5])).toBeGreaterThan(0); // texts/s
+    expect(client).toMatch(
+      /\| client scoreMany texts\/s \(defaults\) \/ batch-of-64 texts\/s \| \d+\.\d\d \(\d+ \/ \d+\) \| >= 0\.9 \| (PASS|FAIL) \|/,
+    );
   });
 
   it("reports the share of CPU spent verifying tokens and the profile's top functions", () => {
@@ -112,7 +134,10 @@ describe("npm run bench -- --quick", () => {
         new RegExp(`Token verification: \\d+ µs CPU per ${alg} token .* = \\*\\*\\d+\\.\\d%\\*\\*`),
       );
     }
-    const profile = stdout.slice(stdout.indexOf("## Profile"));
+    const fromProfile = stdout.slice(stdout.indexOf("## Profile"));
+    // Up to the next section (the client package's), if any.
+    const nextSection = fromProfile.indexOf("\n## ");
+    const profile = nextSection === -1 ? fromProfile : fromProfile.slice(0, nextSection);
     const topRows = profile
       .slice(profile.indexOf("Top 10 functions"))
       .split("\n")

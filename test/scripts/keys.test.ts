@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parsePrivateKeyDataUri } from "../../src/asap/private-key-data-uri.js";
+import { parsePrivateKeyDataUri } from "../../src/asap/sign.js";
 import { makeTempDir, removeDir } from "../asap/fixtures.js";
 import { runScript } from "./run-script.js";
 

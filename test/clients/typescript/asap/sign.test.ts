@@ -1,24 +1,28 @@
-import { generateKeyPairSync, webcrypto } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, webcrypto } from "node:crypto";
+import { jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PublicKeyRepository } from "../../src/asap/keys/repository.js";
-import { MemoryReplayGuard } from "../../src/asap/replay/memory-replay-guard.js";
 import {
-  type AsapTokenProviderOptions,
-  createAsapTokenProvider,
   formatPrivateKeyDataUri,
   parsePrivateKeyDataUri,
+} from "../../../../clients/typescript/src/asap/private-key.js";
+import {
+  type AsapTokenProviderOptions,
+  createAsapSigner,
+  createAsapTokenProvider,
   signAsapToken,
-} from "../../src/asap/sign.js";
-import { verifyAsapToken } from "../../src/asap/verify.js";
+} from "../../../../clients/typescript/src/asap/sign.js";
+import { isSentimentClientError } from "../../../../clients/typescript/src/errors.js";
+import type { PublicKeyRepository } from "../../../../src/asap/keys/repository.js";
+import { MemoryReplayGuard } from "../../../../src/asap/replay/memory-replay-guard.js";
+import { verifyAsapToken } from "../../../../src/asap/verify.js";
 import {
   AUDIENCE,
-  codeOf,
   fixedClock,
   makeKey,
   makeKeyRepository,
   NOW_SECONDS,
   removeDir,
-} from "./fixtures.js";
+} from "../../../asap/fixtures.js";
 
 const rsa = makeKey("svc/key1", "RS256");
 const ec = makeKey("svc/ec1", "ES256");
@@ -43,6 +47,16 @@ function base(overrides: Partial<AsapTokenProviderOptions> = {}): AsapTokenProvi
     clock: fixedClock,
     ...overrides,
   };
+}
+
+/** The SentimentClientError code a signing attempt fails with, or "accepted". */
+async function codeOf(attempt: Promise<unknown> | (() => unknown)): Promise<string> {
+  try {
+    await (typeof attempt === "function" ? attempt() : attempt);
+    return "accepted";
+  } catch (error) {
+    return isSentimentClientError(error) ? error.code : `not a SentimentClientError: ${error}`;
+  }
 }
 
 function verify(token: string) {
@@ -134,14 +148,17 @@ describe("signAsapToken", () => {
   });
 
   it("adds extra claims but never lets them replace ASAP claims", async () => {
-    const token = await signAsapToken(
-      base({ additionalClaims: { scope: "read", iss: "evil", exp: 1 } }),
+    const { payload } = decode(
+      await signAsapToken(
+        base({ additionalClaims: { scope: "read", iss: "evil", exp: 1, sub: "someone-else" } }),
+      ),
     );
-    expect([
-      decode(token).payload.scope,
-      decode(token).payload.iss,
-      decode(token).payload.exp,
-    ]).toEqual(["read", "svc", NOW_SECONDS + 60]);
+    expect([payload.scope, payload.iss, payload.exp, payload.sub]).toEqual([
+      "read",
+      "svc",
+      NOW_SECONDS + 60,
+      undefined,
+    ]);
   });
 
   it("accepts a lifetime of 3600 seconds", async () => {
@@ -157,7 +174,7 @@ describe("signAsapToken", () => {
     expect([
       await codeOf(signAsapToken(base({ lifetimeSeconds: 0 }))),
       await codeOf(signAsapToken(base({ lifetimeSeconds: 1.5 }))),
-    ]).toEqual(["invalid_claim", "invalid_claim"]);
+    ]).toEqual(["invalid_options", "invalid_options"]);
   });
 
   it("refuses a kid not owned by the issuer", async () => {
@@ -188,6 +205,94 @@ describe("signAsapToken", () => {
     const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     expect(await codeOf(signAsapToken(base({ privateKey: publicKey })))).toBe(
       "invalid_private_key",
+    );
+  });
+});
+
+describe("createAsapSigner", () => {
+  it("signs on this thread with signSync and on the thread pool with sign, both verifiable", async () => {
+    const signer = createAsapSigner(base());
+    const tokens = [signer.signSync(), await signer.sign()];
+    const verified = await Promise.all(tokens.map(verify));
+    expect(verified.map((claims) => claims.kid)).toEqual(["svc/key1", "svc/key1"]);
+  });
+
+  it.each(["RS256", "PS256", "ES256"] as const)(
+    "signs %s tokens that jose, an independent JWS implementation, verifies",
+    async (alg) => {
+      const key = alg === "ES256" ? ec : rsa;
+      const token = createAsapSigner(
+        base({ privateKey: key.privateKey, kid: key.kid, alg }),
+      ).signSync();
+      const { payload, protectedHeader } = await jwtVerify(token, createPublicKey(key.publicPem), {
+        algorithms: [alg],
+        audience: AUDIENCE,
+        issuer: "svc",
+        currentDate: new Date(NOW_SECONDS * 1000),
+      });
+      expect([protectedHeader.kid, payload.exp]).toEqual([key.kid, NOW_SECONDS + 60]);
+    },
+  );
+
+  it("takes a lifetime per token", () => {
+    const { payload } = decode(createAsapSigner(base()).signSync(900));
+    expect(payload.exp - payload.iat).toBe(900);
+  });
+
+  it.each([
+    ["PS384", "RSA"],
+    ["RS512", "RSA"],
+    ["ES384", "ES384"],
+    ["ES512", "ES512"],
+  ] as const)("signs %s tokens the verifier accepts", async (alg, family) => {
+    const key = family === "RSA" ? rsa : makeKey(`svc/${alg}`, alg);
+    const { repository: keys, dir: keyDir } = await makeKeyRepository([
+      { ...key, kid: `svc/${alg}` },
+    ]);
+    try {
+      const token = createAsapSigner(
+        base({ privateKey: key.privateKey, kid: `svc/${alg}`, alg }),
+      ).signSync();
+      const verified = await verifyAsapToken(token, {
+        keyRepository: keys,
+        replayGuard: new MemoryReplayGuard({ clock: fixedClock }),
+        audience: AUDIENCE,
+        clock: fixedClock,
+      });
+      expect(verified.alg).toBe(alg);
+    } finally {
+      await removeDir(keyDir);
+    }
+  });
+
+  it("refuses, at creation, a key whose type cannot sign ASAP tokens", async () => {
+    const { privateKey } = generateKeyPairSync("ed25519");
+    expect(await codeOf(() => createAsapSigner(base({ privateKey })))).toBe("invalid_private_key");
+  });
+
+  it("refuses, at creation, an RSA key under 2048 bits, which the service would refuse", async () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
+    expect(await codeOf(() => createAsapSigner(base({ privateKey })))).toBe("invalid_private_key");
+  });
+
+  it("refuses, at creation, an EC key on another curve than the algorithm's", async () => {
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
+    expect(await codeOf(() => createAsapSigner(base({ privateKey, alg: "ES256" })))).toBe(
+      "invalid_private_key",
+    );
+  });
+
+  it("says which kid and algorithm a misfit key was for, and never the key", () => {
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
+    const pem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    let message = "";
+    try {
+      createAsapSigner(base({ privateKey: pem, alg: "ES256" }));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      "the private key for svc/key1 cannot sign ES256: ES256 needs a key on prime256v1",
     );
   });
 });
