@@ -10,10 +10,10 @@ import {
   type ScoredText,
 } from "../../src/predictions/prediction-record.js";
 import type { ExportOptions, PredictionStore } from "../../src/predictions/prediction-store.js";
+import { TEST_DATABASE_URL } from "../support/service-urls.js";
 
-/** The machine's PostgreSQL; each test file works in its own schema. */
-export const TEST_DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+// The tests' PostgreSQL; each test file works in its own schema.
+export { TEST_DATABASE_URL };
 
 let sequence = 0;
 

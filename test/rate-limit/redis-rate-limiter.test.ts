@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisRateLimiter } from "../../src/rate-limit/redis-rate-limiter.js";
-
-const REDIS_URL = "redis://127.0.0.1:6379/0";
+import { TEST_REDIS_URL } from "../support/service-urls.js";
 
 describe("RedisRateLimiter", () => {
   const prefix = `test:ratelimit:${randomUUID()}:`;
-  const first = new RedisRateLimiter(REDIS_URL, { keyPrefix: prefix });
-  const second = new RedisRateLimiter(REDIS_URL, { keyPrefix: prefix });
+  // A generous timeout: on a starved machine the default 500 ms can pass before Redis answers,
+  // and the limiter then (rightly) falls back to its own bucket, which these tests do not test.
+  const options = { keyPrefix: prefix, commandTimeoutMs: 5_000 };
+  const first = new RedisRateLimiter(TEST_REDIS_URL, options);
+  const second = new RedisRateLimiter(TEST_REDIS_URL, options);
   afterAll(async () => {
     await first.close();
     await second.close();

@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
+import { spawnTied, stopChild, untilPrinted } from "./tied-process.js";
 
 /** A free TCP port on 127.0.0.1 (asked from the OS, then released). */
 export async function freePort(): Promise<number> {
@@ -14,6 +15,20 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * Starts a server on a free port, trying another port when someone took the chosen one between
+ * the asking and the binding (other test runs share this machine).
+ */
+export async function startOnFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes("Address already in use")) throw error;
+    }
+  }
+}
+
+/**
  * A throwaway `redis-server` child process without persistence, on its own port, that tests can
  * stop and start again on the same port. The machine's own Redis is never touched.
  */
@@ -23,9 +38,11 @@ export class ThrowawayRedisServer {
   private constructor(readonly port: number) {}
 
   static async start(): Promise<ThrowawayRedisServer> {
-    const server = new ThrowawayRedisServer(await freePort());
-    await server.start();
-    return server;
+    return startOnFreePort(async (port) => {
+      const server = new ThrowawayRedisServer(port);
+      await server.start();
+      return server;
+    });
   }
 
   get url(): string {
@@ -35,38 +52,34 @@ export class ThrowawayRedisServer {
   /** Starts the process (again) and resolves once it accepts connections. */
   async start(): Promise<void> {
     if (this.child !== undefined) return;
-    const child = spawn(
-      "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child = spawnTied("redis-server", [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ]);
     this.child = child;
-    let output = "";
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Ready to accept connections")) {
-          child.stdout?.off("data", onData);
-          child.stdout?.resume();
-          resolve();
-        }
-      };
-      child.stdout?.on("data", onData);
-      child.once("error", reject);
-      child.once("exit", (code) => {
-        reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`));
-      });
-    });
-    child.stderr?.resume();
+    try {
+      await untilPrinted(child, "Ready to accept connections", "redis-server");
+    } catch (error) {
+      this.child = undefined;
+      throw error;
+    }
   }
 
   /** Stops the process (SIGTERM) and waits until it has exited. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    await exited;
+    if (child !== undefined) await stopChild(child, "SIGTERM");
+  }
+
+  /** Kills the process without waiting, for a run that is being interrupted. */
+  kill(): void {
+    this.child?.kill("SIGKILL");
   }
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,14 +7,19 @@ import { pathToFileURL } from "node:url";
 import { loadTlsCredentials } from "../../src/server/tls.js";
 import { httpsRequest } from "./https-client.js";
 import { issuerKeys } from "./issuer-keys.js";
+import { spawnTied } from "./tied-process.js";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 // The child runs in a temporary directory, so the TypeScript loader is named by its absolute URL.
 const tsxLoader = pathToFileURL(join(repoRoot, "node_modules/tsx/dist/loader.mjs")).href;
 
-/** `src/main.ts` as a real child process in `cwd`, configured by `env` on top of the repo config. */
+/**
+ * `src/main.ts` as a real child process in `cwd`, configured by `env` on top of the repo config.
+ * It dies with the test process, so a test that times out before stopping it leaves nothing behind.
+ */
 export function spawnService(cwd: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", tsxLoader, join(repoRoot, "src/main.ts")], {
+  return spawnTied(process.execPath, ["--import", tsxLoader, join(repoRoot, "src/main.ts")], {
+    deathSignal: "SIGKILL",
     cwd,
     env: {
       PATH: process.env.PATH,

@@ -5,10 +5,8 @@ import { AsapError } from "../../../src/asap/errors.js";
 import { RedisReplayGuard, replayKey } from "../../../src/asap/replay/redis-replay-guard.js";
 import { redisConnectionOptions } from "../../../src/redis/connection-options.js";
 import { ThrowawayRedisServer } from "../../support/redis-server.js";
+import { TEST_REDIS_URL } from "../../support/service-urls.js";
 import { TcpProxy } from "../../support/tcp-proxy.js";
-
-// The machine's own Redis, shared with other tests: every run uses its own key prefix.
-const MACHINE_REDIS = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 
 function inOneMinute(): number {
   return Math.floor(Date.now() / 1000) + 60;
@@ -35,19 +33,19 @@ async function untilAccepted(guard: RedisReplayGuard, issuer: string): Promise<s
   return code;
 }
 
-describe("RedisReplayGuard on the machine's Redis", () => {
+describe("RedisReplayGuard on the tests' shared Redis", () => {
   const keyPrefix = `test:replay:${randomUUID()}:`;
   const guards: RedisReplayGuard[] = [];
   let inspector: Redis;
 
   function newGuard(): RedisReplayGuard {
-    const guard = new RedisReplayGuard(MACHINE_REDIS, { keyPrefix });
+    const guard = new RedisReplayGuard(TEST_REDIS_URL, { keyPrefix });
     guards.push(guard);
     return guard;
   }
 
   beforeAll(() => {
-    inspector = new Redis(redisConnectionOptions(MACHINE_REDIS));
+    inspector = new Redis(redisConnectionOptions(TEST_REDIS_URL));
   });
 
   afterAll(async () => {
@@ -127,7 +125,7 @@ describe("RedisReplayGuard on the machine's Redis", () => {
 
   it("stores the pair with an expiry at the given time, not later", async () => {
     const now = 1_800_000_000_000;
-    const guard = new RedisReplayGuard(MACHINE_REDIS, { keyPrefix, clock: () => now });
+    const guard = new RedisReplayGuard(TEST_REDIS_URL, { keyPrefix, clock: () => now });
     guards.push(guard);
     const jti = randomUUID();
     await guard.checkAndRemember("svc-a", jti, now / 1000 + 90);
