@@ -1,6 +1,6 @@
 // Reuse mode (replay protection off): a token seen before costs a hash and a few comparisons
 // instead of a signature check, as Envoy's jwt_authn caches verified JWTs.
-import { createHash, type KeyObject } from "node:crypto";
+import { hash, type KeyObject } from "node:crypto";
 import { checkAsapClaims } from "./claims.js";
 import { BoundedMap } from "./keys/bounded-map.js";
 import type { PublicKeyRepository } from "./keys/repository.js";
@@ -52,8 +52,9 @@ export class VerifiedTokenCache {
   }
 }
 
+/** SHA-256 of the whole token (one-shot `hash`: half the cost of a createHash object). */
 export function tokenDigest(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  return hash("sha256", token, "base64url");
 }
 
 export interface CachingAsapVerifierOptions extends AsapVerifierOptions {
