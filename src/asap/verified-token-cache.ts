@@ -52,7 +52,10 @@ export class VerifiedTokenCache {
   }
 }
 
-/** SHA-256 of the whole token (one-shot `hash`: half the cost of a createHash object). */
+/**
+ * SHA-256 of the whole token (one-shot `hash`: half the cost of a createHash object). Only
+ * compact JWS, all ASCII, are ever cached, so no other string has the same UTF-8 bytes.
+ */
 export function tokenDigest(token: string): string {
   return hash("sha256", token, "base64url");
 }

@@ -1,5 +1,6 @@
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import fc from "fast-check";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FileKeyRepository } from "../../src/asap/keys/file-repository.js";
 import { HttpsKeyRepository } from "../../src/asap/keys/https-repository.js";
@@ -11,7 +12,7 @@ import {
   type TokenCacheLookup,
   VerifiedTokenCache,
 } from "../../src/asap/verified-token-cache.js";
-import { createAsapVerifier } from "../../src/asap/verify.js";
+import { createAsapVerifier, verifyAsapToken } from "../../src/asap/verify.js";
 import {
   createTestTls,
   type KeyServer,
@@ -243,6 +244,35 @@ describe("the cache never accepts what a fresh verification refuses", () => {
     }).toThrow(TypeError);
     expect(() => (claims.aud as string[]).push("x")).toThrow(TypeError);
     expect((await verify(reused)).iss).toBe("dev");
+  });
+});
+
+describe("the cache against random tokens", () => {
+  it("gives a mutated token the very outcome of a fresh verification, its original cached", async () => {
+    const verify = verifier();
+    const original = await token();
+    const fresh = (each: string) =>
+      codeOf(
+        verifyAsapToken(each, {
+          keyRepository: repository,
+          replayGuard: null,
+          audience: AUDIENCE,
+          clock,
+        }),
+      );
+    const unit = fc.constantFrom(
+      ..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=".split(""),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), unit, async (position, character) => {
+        const index = position % original.length;
+        const mutated = original.slice(0, index) + character + original.slice(index + 1);
+        expect(await codeOf(verify(original))).toBe("accepted");
+        expect(await codeOf(verify(mutated))).toBe(await fresh(mutated));
+      }),
+      { numRuns: 300 },
+    );
+    expect(lookups.filter((each) => each === "hit").length).toBeGreaterThanOrEqual(299);
   });
 });
 
