@@ -20,6 +20,13 @@ export {
   signAsapToken,
 } from "./sign.js";
 export {
+  type CachingAsapVerifierOptions,
+  createCachingAsapVerifier,
+  DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
+  type TokenCacheLookup,
+  VerifiedTokenCache,
+} from "./verified-token-cache.js";
+export {
   type AsapVerifierOptions,
   createAsapVerifier,
   type VerifiedAsapClaims,

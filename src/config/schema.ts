@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_MAX_REPLAY_ENTRIES } from "../asap/replay/memory-replay-guard.js";
+import { DEFAULT_TOKEN_CACHE_MAX_ENTRIES } from "../asap/verified-token-cache.js";
 
 const BOOLEAN_WORDS = new Map([
   ["true", true],
@@ -93,6 +94,11 @@ export const configSchema = z.strictObject({
        * it refuses new tokens (503) rather than forget one.
        */
       replayMaxEntries: integer(1, 100_000_000).default(DEFAULT_MAX_REPLAY_ENTRIES),
+      /**
+       * With replay protection off: most verified tokens kept so a reused one skips the
+       * signature check (0 turns the cache off). Unused while replay protection is on.
+       */
+      tokenCacheMaxEntries: integer(0, 10_000_000).default(DEFAULT_TOKEN_CACHE_MAX_ENTRIES),
       /** Issuer of the key pair created on first start when the default repository is empty. */
       devIssuer: z.string().min(1).default("dev"),
       devKeyPrivateDir: path.default("keys/private"),
@@ -208,6 +214,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   ASAP_REPLAY_PROTECTION: ["asap", "replayProtection"],
   ASAP_REPLAY_STORE: ["asap", "replayStore"],
   ASAP_REPLAY_MAX_ENTRIES: ["asap", "replayMaxEntries"],
+  ASAP_TOKEN_CACHE_MAX_ENTRIES: ["asap", "tokenCacheMaxEntries"],
   MODEL_DIR: ["model", "dir"],
   MODEL_NEGATIVE_BELOW: ["model", "negativeBelow"],
   MODEL_POSITIVE_ABOVE: ["model", "positiveAbove"],

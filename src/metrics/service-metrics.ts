@@ -88,6 +88,7 @@ export class ServiceMetrics {
   private readonly asapAuthenticated: Counter<"issuer">;
   private readonly keyLookups: Counter<"result">;
   private readonly replayStoreErrors: Counter;
+  private readonly tokenCacheLookups: Counter<"result">;
   private readonly inferenceDuration: Histogram;
   private readonly batchSize: Histogram;
 
@@ -135,6 +136,12 @@ export class ServiceMetrics {
     this.replayStoreErrors = new Counter({
       name: "replay_store_errors_total",
       help: "Replay-store checks that failed (the token was refused: fail closed).",
+      registers,
+    });
+    this.tokenCacheLookups = new Counter({
+      name: "asap_token_cache_lookups_total",
+      help: "Reuse mode (replay protection off): tokens found in the verified-token cache (hit) or verified afresh (miss).",
+      labelNames: ["result"],
       registers,
     });
     this.inferenceDuration = new Histogram({
@@ -188,6 +195,10 @@ export class ServiceMetrics {
 
   recordKeyLookup(result: KeyLookupResult): void {
     this.keyLookups.inc({ result });
+  }
+
+  recordTokenCacheLookup(result: "hit" | "miss"): void {
+    this.tokenCacheLookups.inc({ result });
   }
 
   recordReplayStoreError(): void {

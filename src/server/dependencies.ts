@@ -6,6 +6,11 @@ import type { PublicKeyRepository } from "../asap/keys/repository.js";
 import { MemoryReplayGuard } from "../asap/replay/memory-replay-guard.js";
 import { RedisReplayGuard } from "../asap/replay/redis-replay-guard.js";
 import type { ReplayGuard } from "../asap/replay/replay-guard.js";
+import {
+  createCachingAsapVerifier,
+  type TokenCacheLookup,
+  VerifiedTokenCache,
+} from "../asap/verified-token-cache.js";
 import { createAsapVerifier } from "../asap/verify.js";
 import type { AppConfig } from "../config/schema.js";
 import { shareWorkerMetrics } from "../metrics/cluster-metrics.js";
@@ -80,20 +85,32 @@ export function createReplayGuard(config: AppConfig, logger: Logger) {
   });
 }
 
-/** The ASAP verifier the config describes, over the given key repository and replay store. */
+/**
+ * The ASAP verifier the config describes, over the given key repository and replay store; with
+ * replay protection off, reused tokens are served from a verified-token cache (when sized > 0).
+ */
 export function createTokenVerifier(
   config: AppConfig,
   keyRepository: PublicKeyRepository,
   replayGuard: ReplayGuard | null,
+  onCacheLookup?: (result: TokenCacheLookup) => void,
 ) {
-  return createAsapVerifier({
+  const options = {
     keyRepository,
-    replayGuard,
     audience: config.asap.audience,
     ...(config.asap.validIssuers.length > 0 ? { validIssuers: config.asap.validIssuers } : {}),
     leewaySeconds: config.asap.leewaySeconds,
     maxLifetimeSeconds: config.asap.maxLifetimeSeconds,
-  });
+  };
+  if (replayGuard === null && config.asap.tokenCacheMaxEntries > 0) {
+    return createCachingAsapVerifier({
+      ...options,
+      replayGuard,
+      tokenCache: new VerifiedTokenCache(config.asap.tokenCacheMaxEntries),
+      ...(onCacheLookup ? { onCacheLookup } : {}),
+    });
+  }
+  return createAsapVerifier({ ...options, replayGuard });
 }
 
 /** Per-issuer buckets in this process, or shared through Redis; null when rate limits are off. */

@@ -128,7 +128,9 @@ export async function startService(
   const replayStore = createReplayGuard(config, logger);
   const replayGuard =
     replayStore && new ObservedReplayGuard(replayStore, () => metrics.recordReplayStoreError());
-  const verifyToken = createTokenVerifier(config, keyRepository, replayGuard);
+  const verifyToken = createTokenVerifier(config, keyRepository, replayGuard, (result) =>
+    metrics.recordTokenCacheLookup(result),
+  );
 
   const engine = new ServingEngine({
     modelDir: resolve(cwd, config.model.dir),

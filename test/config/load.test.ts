@@ -16,6 +16,7 @@ describe("loadConfig", () => {
     expect(config.asap.leewaySeconds).toBe(30);
     expect(config.asap.replayProtection).toBe(true);
     expect(config.asap.replayMaxEntries).toBe(1_000_000);
+    expect(config.asap.tokenCacheMaxEntries).toBe(10_000);
     expect(config.tls.certFile).toBeNull();
   });
 
@@ -29,6 +30,7 @@ describe("loadConfig", () => {
         ASAP_VALID_LEEWAY: "5",
         ASAP_REPLAY_PROTECTION: "false",
         ASAP_REPLAY_MAX_ENTRIES: "250000",
+        ASAP_TOKEN_CACHE_MAX_ENTRIES: "0",
         ASAP_PUBLICKEY_REPOSITORY: "https://keys.example/ keys/public",
         LOG_LEVEL: "warn",
       },
@@ -41,6 +43,7 @@ describe("loadConfig", () => {
       leewaySeconds: 5,
       replayProtection: false,
       replayMaxEntries: 250_000,
+      tokenCacheMaxEntries: 0,
       publicKeyRepository: "https://keys.example/ keys/public",
     });
     expect(config.log.level).toBe("warn");
@@ -78,6 +81,12 @@ describe("invalid settings", () => {
   it("refuses a replay store with no room", () => {
     expect(() => loadConfig({ ASAP_REPLAY_MAX_ENTRIES: "0" }, process.cwd())).toThrow(
       /ASAP_REPLAY_MAX_ENTRIES/,
+    );
+  });
+
+  it("refuses a negative token cache size, naming the variable", () => {
+    expect(problemsOf({}, { ASAP_TOKEN_CACHE_MAX_ENTRIES: "-1" })[0]).toMatch(
+      /^asap\.tokenCacheMaxEntries \(from ASAP_TOKEN_CACHE_MAX_ENTRIES\): must be at least 0/,
     );
   });
 
