@@ -172,19 +172,18 @@ export function outputTensors(
 ): TensorOutput[] {
   const shape: [number] = [predictions.length];
   return outputs.map((name): TensorOutput => {
-    switch (name) {
-      case "score":
-        return { name, shape, datatype: "FP32", data: predictions.map((p) => p.score) };
-      case "label":
-        return { name, shape, datatype: "BYTES", data: predictions.map((p) => p.label) };
-      case "probabilities":
-        return {
-          name,
-          shape: [predictions.length, 3],
-          datatype: "FP32",
-          data: predictions.flatMap(({ probabilities: p }) => [p.negative, p.neutral, p.positive]),
-        };
+    if (name === "score") {
+      return { name, shape, datatype: "FP32", data: predictions.map((p) => p.score) };
     }
+    if (name === "label") {
+      return { name, shape, datatype: "BYTES", data: predictions.map((p) => p.label) };
+    }
+    return {
+      name,
+      shape: [predictions.length, 3],
+      datatype: "FP32",
+      data: predictions.flatMap(({ probabilities: p }) => [p.negative, p.neutral, p.positive]),
+    };
   });
 }
 
