@@ -60,9 +60,7 @@ export async function writeThreeClassModel(
   const words = [...FIXTURE_POSITIVE_WORDS, ...FIXTURE_NEGATIVE_WORDS, ...FILLER_WORDS];
   const bigrams = ["love it", "hate it", "so sad", "the best"];
   const charGrams = [
-    ...new Set(
-      charSegmentFeatures(tokenize(words.join(" "), SETTINGS), { minN: 2, maxN: 3 }),
-    ),
+    ...new Set(charSegmentFeatures(tokenize(words.join(" "), SETTINGS), { minN: 2, maxN: 3 })),
   ].sort();
   const vocabulary = new Vocabulary([...words, ...bigrams], charGrams);
   const dim = 3;
@@ -73,7 +71,8 @@ export async function writeThreeClassModel(
   }
   const push = (feature: string, axis: number, amount: number) => {
     const id = vocabulary.idOf(feature);
-    if (id !== undefined) embedding[id * dim + axis] = (embedding[id * dim + axis] as number) + amount;
+    if (id !== undefined)
+      embedding[id * dim + axis] = (embedding[id * dim + axis] as number) + amount;
   };
   for (const word of FIXTURE_POSITIVE_WORDS) push(word, 2, 6);
   for (const word of FIXTURE_NEGATIVE_WORDS) push(word, 0, 6);

@@ -20,7 +20,9 @@ import {
 } from "./three-class-fixture.js";
 
 /** The shared data directory (training files), when this checkout has one beside it. */
-const DATA_DIR = resolve(process.env.SENTIMENT_DATA_DIR ?? resolve(import.meta.dirname, "../../../shared/data"));
+const DATA_DIR = resolve(
+  process.env.SENTIMENT_DATA_DIR ?? resolve(import.meta.dirname, "../../../shared/data"),
+);
 
 /** Texts with no tokens, only emoji, only URLs, or thousands of characters. */
 const BAD_TEXTS = [
@@ -215,11 +217,7 @@ describe("a model folder whose metadata does not match its network", () => {
       { classes: ["NEGATIVE", "POSITIVE"] as const },
       /NEGATIVE, NEUTRAL and POSITIVE once each/,
     ],
-    [
-      "a class twice",
-      { classes: ["NEGATIVE", "NEGATIVE", "POSITIVE"] as const },
-      /once each/,
-    ],
+    ["a class twice", { classes: ["NEGATIVE", "NEGATIVE", "POSITIVE"] as const }, /once each/],
     ["logits instead of a softmax", { activation: "linear" as const }, /must be a softmax/],
   ])("is refused at load: %s", async (name, options, message) => {
     const dir = join(root, `bad-${name.replaceAll(/\W+/g, "-")}`);
