@@ -16,6 +16,7 @@ import { DEFAULT_THRESHOLDS } from "../../src/model/metadata.js";
 import {
   FIXTURE_NEGATIVE_WORDS,
   FIXTURE_POSITIVE_WORDS,
+  type ThreeClassFixtureOptions,
   writeThreeClassModel,
 } from "./three-class-fixture.js";
 
@@ -209,22 +210,20 @@ describe("a 3-class model folder", () => {
 });
 
 describe("a model folder whose metadata does not match its network", () => {
-  it.each([
+  const cases: [string, ThreeClassFixtureOptions, RegExp][] = [
     ["3-class metadata, one sigmoid output", { outputUnits: 1 }, /3 classes but the network has 1/],
     ["binary metadata, three outputs", { classes: null }, /no classes \(a binary model\)/],
     [
       "two classes, three outputs",
-      { classes: ["NEGATIVE", "POSITIVE"] as const },
+      { classes: ["NEGATIVE", "POSITIVE"] },
       /NEGATIVE, NEUTRAL and POSITIVE once each/,
     ],
-    ["a class twice", { classes: ["NEGATIVE", "NEGATIVE", "POSITIVE"] as const }, /once each/],
-    ["logits instead of a softmax", { activation: "linear" as const }, /must be a softmax/],
-  ])("is refused at load: %s", async (name, options, message) => {
+    ["a class twice", { classes: ["NEGATIVE", "NEGATIVE", "POSITIVE"] }, /once each/],
+    ["logits instead of a softmax", { activation: "linear" }, /must be a softmax/],
+  ];
+  it.each(cases)("is refused at load: %s", async (name, options, message) => {
     const dir = join(root, `bad-${name.replaceAll(/\W+/g, "-")}`);
-    await writeThreeClassModel(dir, {
-      ...options,
-      classes: options.classes === undefined ? undefined : options.classes && [...options.classes],
-    });
+    await writeThreeClassModel(dir, options);
     const error = await loadSentimentModel(dir, { backend: "wasm" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelLoadError);
     expect(error).toMatchObject({ code: "model_files_invalid" });

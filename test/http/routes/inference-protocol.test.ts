@@ -196,7 +196,7 @@ describe("inference", () => {
     // Row-major: negative, neutral, positive of each text.
     expect(probabilities?.data).toHaveLength(9);
     expected.forEach((p, i) => {
-      const row = (probabilities?.data as number[]).slice(i * 3, i * 3 + 3);
+      const row = ((probabilities?.data ?? []) as number[]).slice(i * 3, i * 3 + 3);
       expect(row[0]).toBeCloseTo(p.probabilities.negative, 5);
       expect(row[1]).toBeCloseTo(p.probabilities.neutral, 5);
       expect(row[2]).toBeCloseTo(p.probabilities.positive, 5);
