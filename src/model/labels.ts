@@ -28,12 +28,14 @@ export function labelForScore(score: number, thresholds: Thresholds): SentimentL
 }
 
 /**
- * The most probable class. Any tie goes to NEUTRAL, so POSITIVE always means positive > negative
- * (score > 0.5) and NEGATIVE always means negative > positive (score < 0.5).
+ * The most probable class. Any tie goes to NEUTRAL, and so does a polar class whose lead over
+ * the other is too small to move the score off 0.5 in floating point (0.5 vs 0.49999999999999994
+ * gives 0.5 exactly): POSITIVE always has score > 0.5 and NEGATIVE always score < 0.5.
  */
 export function labelForProbabilities(p: ClassProbabilities): SentimentLabel {
-  if (p.positive > p.negative && p.positive > p.neutral) return "POSITIVE";
-  if (p.negative > p.positive && p.negative > p.neutral) return "NEGATIVE";
+  const score = scoreOfProbabilities(p);
+  if (p.positive > p.negative && p.positive > p.neutral && score > 0.5) return "POSITIVE";
+  if (p.negative > p.positive && p.negative > p.neutral && score < 0.5) return "NEGATIVE";
   return "NEUTRAL";
 }
 

@@ -28,9 +28,17 @@ const output = fc.oneof(
   fc.constantFrom(0, 1, 0.5, 1 / 3, 1e-30),
   fc.double({ min: 0, max: 1e-6, noNaN: true }),
 );
-const probabilities = fc
-  .tuple(output, output, output)
-  .map(([n, u, p]) => normaliseProbabilities(n, u, p));
+/** Positive and negative a few ulps apart: where rounding can put the score at exactly 0.5. */
+const nearTie = fc
+  .tuple(fc.double({ min: 1e-300, max: 1, noNaN: true }), fc.integer({ min: -4, max: 4 }), output)
+  .map(([x, ulps, u]) => {
+    const y = x * (1 + ulps * Number.EPSILON);
+    return normaliseProbabilities(x, u, y);
+  });
+const probabilities = fc.oneof(
+  fc.tuple(output, output, output).map(([n, u, p]) => normaliseProbabilities(n, u, p)),
+  nearTie,
+);
 const sum = (p: ClassProbabilities) => p.negative + p.neutral + p.positive;
 
 describe("labelForScore (the thresholds rule)", () => {
@@ -73,8 +81,18 @@ describe("labelForProbabilities and scoreOfProbabilities (the model rule)", () =
         if (label === "POSITIVE") expect(score).toBeGreaterThan(0.5);
         if (label === "NEGATIVE") expect(score).toBeLessThan(0.5);
       }),
-      { numRuns: 20_000 },
+      { numRuns: 50_000 },
     );
+  });
+
+  it("answers NEUTRAL when the polar lead is too small to move the score off 0.5", () => {
+    const p = { negative: 0.49999999999999994, neutral: 0, positive: 0.5 };
+    expect(scoreOfProbabilities(p)).toBe(0.5);
+    expect(labelForProbabilities(p)).toBe("NEUTRAL");
+    // Mirrored, the rounding goes the other way: the score is below 0.5, so NEGATIVE is fine.
+    const mirrored = { negative: 0.5, neutral: 0, positive: 0.49999999999999994 };
+    expect(scoreOfProbabilities(mirrored)).toBeLessThan(0.5);
+    expect(labelForProbabilities(mirrored)).toBe("NEGATIVE");
   });
 
   it("picks the most probable class, and NEUTRAL on any tie", () => {
