@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -24,6 +24,22 @@ import {
 const DATA_DIR = resolve(
   process.env.SENTIMENT_DATA_DIR ?? resolve(import.meta.dirname, "../../../shared/data"),
 );
+
+/** The 3-class folders shipped under models/ (the trained model, once it lands). */
+const SHIPPED_THREE_CLASS_DIRS = (() => {
+  const models = resolve(import.meta.dirname, "../../models");
+  if (!existsSync(models)) return [];
+  return readdirSync(models, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join(models, entry.name))
+    .filter((dir) => {
+      try {
+        return JSON.parse(readFileSync(join(dir, "metadata.json"), "utf8")).classes !== undefined;
+      } catch {
+        return false;
+      }
+    });
+})();
 
 /** Texts with no tokens, only emoji, only URLs, or thousands of characters. */
 const BAD_TEXTS = [
@@ -90,6 +106,32 @@ function generatedTexts(n: number): string[] {
   });
 }
 
+/** Thousands of texts: generated ones, and SemEval training tweets when the data is here. */
+async function consistencyTexts(): Promise<string[]> {
+  const texts = generatedTexts(4000);
+  const training = join(DATA_DIR, "semeval2017_task4a/train2013_2016_3class.csv");
+  if (existsSync(training)) {
+    texts.push(...(await readLabelledCsv(training)).rows.slice(0, 6000).map((r) => r.text));
+  }
+  return texts;
+}
+
+/** Checks label/score consistency and probability sums; returns how often each label came. */
+async function checkConsistency(checked: SentimentModel): Promise<Record<string, number>> {
+  const texts = await consistencyTexts();
+  const counts = { NEGATIVE: 0, NEUTRAL: 0, POSITIVE: 0 };
+  for (let i = 0; i < texts.length; i += 512) {
+    for (const p of await checked.predict(texts.slice(i, i + 512))) {
+      counts[p.label]++;
+      const { negative, neutral, positive } = p.probabilities;
+      expect(Math.abs(negative + neutral + positive - 1)).toBeLessThan(1e-6);
+      if (p.label === "POSITIVE") expect(p.score).toBeGreaterThan(0.5);
+      if (p.label === "NEGATIVE") expect(p.score).toBeLessThan(0.5);
+    }
+  }
+  return counts;
+}
+
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "three-class-"));
   await writeThreeClassModel(join(root, "model"));
@@ -125,21 +167,7 @@ describe("a 3-class model folder", () => {
   });
 
   it("never contradicts label and score, on thousands of texts (training tweets and generated)", async () => {
-    const texts = generatedTexts(4000);
-    const training = join(DATA_DIR, "semeval2017_task4a/train2013_2016_3class.csv");
-    if (existsSync(training)) {
-      texts.push(...(await readLabelledCsv(training)).rows.slice(0, 6000).map((r) => r.text));
-    }
-    const counts = { NEGATIVE: 0, NEUTRAL: 0, POSITIVE: 0 };
-    for (let i = 0; i < texts.length; i += 512) {
-      for (const p of await model.predict(texts.slice(i, i + 512))) {
-        counts[p.label]++;
-        const { negative, neutral, positive } = p.probabilities;
-        expect(Math.abs(negative + neutral + positive - 1)).toBeLessThan(1e-6);
-        if (p.label === "POSITIVE") expect(p.score).toBeGreaterThan(0.5);
-        if (p.label === "NEGATIVE") expect(p.score).toBeLessThan(0.5);
-      }
-    }
+    const counts = await checkConsistency(model);
     // The check means something only if the model gives every label often.
     for (const n of Object.values(counts)) expect(n).toBeGreaterThan(200);
   });
@@ -229,4 +257,18 @@ describe("a model folder whose metadata does not match its network", () => {
     expect(error).toMatchObject({ code: "model_files_invalid" });
     expect((error as Error).message).toMatch(message);
   });
+});
+
+describe.each(SHIPPED_THREE_CLASS_DIRS)("the shipped 3-class model %s", (dir) => {
+  it("never contradicts label and score and answers awkward texts three ways", async () => {
+    const shipped = await loadSentimentModel(dir, { backend: "wasm" });
+    try {
+      expect(shipped.labelRule).toBe("model");
+      const counts = await checkConsistency(shipped);
+      expect(counts.NEUTRAL).toBeGreaterThan(0);
+      for (const p of await shipped.predict(BAD_TEXTS)) expectValidThreeWay(p);
+    } finally {
+      shipped.dispose();
+    }
+  }, 300_000);
 });
