@@ -6,11 +6,14 @@
  *                       [--label-rule model|thresholds]
  *
  * Binary sets (no neutral row): POSITIVE iff score >= 0.5, as in the notebook.
- * 3-class sets: the labels the service gives with the same label rule: `model` (the default, as
- * the service's) takes a 3-class model's most probable class; `thresholds` is NEGATIVE below
- * thresholds.negativeBelow, POSITIVE above positiveAbove (always so for a binary model folder).
+ * 3-class sets: the labels the service gives with the same label rule and thresholds. By default
+ * both come from the service's configuration (config/api.json or CONFIG_FILE, LABEL_RULE,
+ * MODEL_NEGATIVE_BELOW / MODEL_POSITIVE_ABOVE); `--label-rule` overrides the rule. `model` takes
+ * a 3-class model's most probable class; `thresholds` is NEGATIVE below negativeBelow, POSITIVE
+ * above positiveAbove (always so for a binary model folder).
  */
 import { parseArgs } from "node:util";
+import { loadConfig } from "../src/config/load.js";
 import type { BackendChoice } from "../src/model/backend.js";
 import {
   evaluatePredictions,
@@ -32,7 +35,7 @@ async function main(): Promise<number> {
       json: { type: "boolean", default: false },
       backend: { type: "string", default: "auto" },
       "batch-size": { type: "string", default: "512" },
-      "label-rule": { type: "string", default: "model" },
+      "label-rule": { type: "string" },
     },
     strict: true,
   });
@@ -45,7 +48,9 @@ async function main(): Promise<number> {
     process.stderr.write(`unknown backend ${backend}\n${USAGE}\n`);
     return 2;
   }
-  const labelRule = args["label-rule"] as LabelRule;
+  // The service's settings: the rule and thresholds it labels with.
+  const served = loadConfig().model;
+  const labelRule = (args["label-rule"] ?? served.labelRule) as LabelRule;
   if (!LABEL_RULES.includes(labelRule)) {
     process.stderr.write(`unknown label rule ${labelRule}\n${USAGE}\n`);
     return 2;
@@ -58,7 +63,13 @@ async function main(): Promise<number> {
   }
 
   const file = await readLabelledCsv(args.data);
-  const model = await loadSentimentModel(args.model, { backend, labelRule });
+  const model = await loadSentimentModel(args.model, {
+    backend,
+    labelRule,
+    ...(served.negativeBelow !== null && served.positiveAbove !== null
+      ? { thresholds: { negativeBelow: served.negativeBelow, positiveAbove: served.positiveAbove } }
+      : {}),
+  });
   process.stderr.write(
     `model ${model.metadata.name} ${model.metadata.version} on backend ${model.backend}, label rule ${model.labelRule}${model.metadata.classes === undefined ? " (a binary model folder)" : ""}\n`,
   );

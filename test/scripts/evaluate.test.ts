@@ -11,9 +11,13 @@ import { writeThreeClassModel } from "../model/three-class-fixture.js";
 const run = promisify(execFile);
 const SHIPPED_MODEL_DIR = "models/sentiment-boe";
 
-async function evaluate(args: string[]): Promise<{ stdout: string; stderr: string }> {
+async function evaluate(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
   return await run(process.execPath, ["--import", "tsx", "scripts/evaluate.ts", ...args], {
     cwd: process.cwd(),
+    env: { ...process.env, ...env },
   });
 }
 
@@ -104,6 +108,11 @@ describe("npm run evaluate", () => {
       "thresholds",
     ]);
     expect(JSON.parse(byThresholds.stdout)).toMatchObject({ labelRule: "thresholds" });
+    // Without the flag, the service's own setting decides, as LABEL_RULE does for the service.
+    const byService = await evaluate(["--model", modelDir, "--data", data, "--json"], {
+      LABEL_RULE: "thresholds",
+    });
+    expect(JSON.parse(byService.stdout)).toMatchObject({ labelRule: "thresholds" });
     const text = await evaluate(["--model", modelDir, "--data", data]);
     expect(text.stdout).toMatch(/label rule model: the most probable class/);
     expect(text.stdout).toMatch(/^balanced accuracy \(macro recall\) 1\.0000$/m);
