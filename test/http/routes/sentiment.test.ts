@@ -38,12 +38,9 @@ describe("POST /v1/sentiment", () => {
     const [expected] = await reference.predict([text]);
     expect(body.score).toBeCloseTo(expected?.score ?? Number.NaN, 6);
     expect(body.label).toBe(expected?.label);
-    // The shipped binary model: neutral 0, positive the score, negative its complement.
-    expect(body.probabilities).toEqual({
-      negative: 1 - body.score,
-      neutral: 0,
-      positive: body.score,
-    });
+    for (const key of ["negative", "neutral", "positive"] as const) {
+      expect(body.probabilities[key]).toBeCloseTo(expected?.probabilities[key] ?? Number.NaN, 6);
+    }
     expect(body.elapsed_time).toBeGreaterThanOrEqual(0);
     expect(body.model).toEqual({
       name: reference.metadata.name,
@@ -99,7 +96,10 @@ describe("POST /v1/sentiment/batch", () => {
       expect(result.score).toBeCloseTo(expected[index]?.score ?? Number.NaN, 6);
       expect(result.label).toBe(expected[index]?.label);
       expect(Object.keys(result)).toEqual(["label", "score", "probabilities"]);
-      expect(result.probabilities.positive).toBe(result.score);
+      expect(result.probabilities.positive).toBeCloseTo(
+        expected[index]?.probabilities.positive ?? Number.NaN,
+        6,
+      );
     });
   });
 
@@ -226,10 +226,9 @@ describe("GET /v1/models", () => {
       version: reference.metadata.version,
       thresholds: reference.metadata.thresholds,
       backend: "wasm",
-      // A binary (legacy) folder: no classes, labels from the thresholds.
-      classes: null,
-      labelRule: "thresholds",
-      labelThresholds: reference.metadata.thresholds,
+      classes: reference.metadata.classes ?? null,
+      labelRule: reference.labelRule,
+      labelThresholds: reference.thresholds,
     });
     expect(Object.keys(model?.metrics as object).length).toBeGreaterThan(0);
   });
