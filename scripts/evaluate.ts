@@ -3,22 +3,29 @@
  * negative/neutral/positive; .csv.gz accepted).
  *
  *   npm run evaluate -- --model models/<name> --data <csv> [--json] [--backend wasm|cpu|auto]
+ *                       [--label-rule model|thresholds]
  *
  * Binary sets (no neutral row): POSITIVE iff score >= 0.5, as in the notebook.
- * 3-class sets: NEGATIVE below thresholds.negativeBelow, POSITIVE above positiveAbove.
+ * 3-class sets: the labels the service gives with the same label rule and thresholds. By default
+ * both come from the service's configuration (config/api.json or CONFIG_FILE, LABEL_RULE,
+ * MODEL_NEGATIVE_BELOW / MODEL_POSITIVE_ABOVE); `--label-rule` overrides the rule. `model` takes
+ * a 3-class model's most probable class; `thresholds` is NEGATIVE below negativeBelow, POSITIVE
+ * above positiveAbove (always so for a binary model folder).
  */
 import { parseArgs } from "node:util";
+import { loadConfig } from "../src/config/load.js";
 import type { BackendChoice } from "../src/model/backend.js";
 import {
-  evaluateScores,
+  evaluatePredictions,
   formatClassificationReport,
   formatConfusionMatrix,
 } from "../src/model/classification-report.js";
-import { loadSentimentModel } from "../src/model/inference.js";
+import { loadSentimentModel, type Prediction } from "../src/model/inference.js";
 import { readLabelledCsv } from "../src/model/labelled-data.js";
+import { LABEL_RULES, type LabelRule } from "../src/model/labels.js";
 
 const USAGE =
-  "usage: npm run evaluate -- --model <dir> --data <csv> [--json] [--backend auto|wasm|cpu|tensorflow] [--batch-size N]";
+  "usage: npm run evaluate -- --model <dir> --data <csv> [--json] [--backend auto|wasm|cpu|tensorflow] [--batch-size N] [--label-rule model|thresholds]";
 
 async function main(): Promise<number> {
   const { values: args } = parseArgs({
@@ -28,6 +35,7 @@ async function main(): Promise<number> {
       json: { type: "boolean", default: false },
       backend: { type: "string", default: "auto" },
       "batch-size": { type: "string", default: "512" },
+      "label-rule": { type: "string" },
     },
     strict: true,
   });
@@ -40,6 +48,13 @@ async function main(): Promise<number> {
     process.stderr.write(`unknown backend ${backend}\n${USAGE}\n`);
     return 2;
   }
+  // The service's settings: the rule and thresholds it labels with.
+  const served = loadConfig().model;
+  const labelRule = (args["label-rule"] ?? served.labelRule) as LabelRule;
+  if (!LABEL_RULES.includes(labelRule)) {
+    process.stderr.write(`unknown label rule ${labelRule}\n${USAGE}\n`);
+    return 2;
+  }
   const batchSize = Math.max(1, Number(args["batch-size"]) || 512);
   if (args.json) {
     // Libraries may print hints on stdout; --json promises nothing but the JSON object there.
@@ -48,36 +63,51 @@ async function main(): Promise<number> {
   }
 
   const file = await readLabelledCsv(args.data);
-  const model = await loadSentimentModel(args.model, { backend });
+  const model = await loadSentimentModel(args.model, {
+    backend,
+    labelRule,
+    ...(served.negativeBelow !== null && served.positiveAbove !== null
+      ? { thresholds: { negativeBelow: served.negativeBelow, positiveAbove: served.positiveAbove } }
+      : {}),
+  });
   process.stderr.write(
-    `model ${model.metadata.name} ${model.metadata.version} on backend ${model.backend}\n`,
+    `model ${model.metadata.name} ${model.metadata.version} on backend ${model.backend}, label rule ${model.labelRule}${model.metadata.classes === undefined ? " (a binary model folder)" : ""}\n`,
   );
   const texts = file.rows.map((r) => r.text);
-  const scores: number[] = [];
+  const predictions: { score: number; label: Prediction["label"] }[] = [];
   try {
     for (let i = 0; i < texts.length; i += batchSize) {
-      for (const p of await model.predict(texts.slice(i, i + batchSize))) scores.push(p.score);
+      for (const { score, label } of await model.predict(texts.slice(i, i + batchSize))) {
+        predictions.push({ score, label });
+      }
     }
   } finally {
     model.dispose();
   }
-  const report = evaluateScores(
-    scores,
+  const report = evaluatePredictions(
+    predictions,
     file.rows.map((r) => r.label),
     file.task,
-    model.metadata.thresholds,
   );
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
+    // The rule that gave the 3-class labels rides along (the report schema ignores it).
+    process.stdout.write(`${JSON.stringify({ ...report, labelRule: model.labelRule })}\n`);
     return 0;
   }
+  const { negativeBelow, positiveAbove } = model.thresholds;
   const rule =
     file.task === "binary"
       ? "binary set: POSITIVE iff score >= 0.5"
-      : `3-class set: NEGATIVE if score < ${model.metadata.thresholds.negativeBelow}, POSITIVE if score > ${model.metadata.thresholds.positiveAbove}, else NEUTRAL`;
+      : model.labelRule === "model"
+        ? "3-class set, label rule model: the most probable class"
+        : `3-class set, label rule thresholds: NEGATIVE if score < ${negativeBelow}, POSITIVE if score > ${positiveAbove}, else NEUTRAL`;
   const out = [
     `${args.data}: ${report.n} rows (${rule})`,
     `accuracy ${report.accuracy.toFixed(4)}`,
+    `balanced accuracy (macro recall) ${report.macroAvg.recall.toFixed(4)}`,
+    `recall ${Object.entries(report.classes)
+      .map(([label, m]) => `${label} ${m.recall.toFixed(4)}`)
+      .join(", ")}`,
     "",
     formatClassificationReport(report),
     "",

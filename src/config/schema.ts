@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_MAX_REPLAY_ENTRIES } from "../asap/replay/memory-replay-guard.js";
 import { DEFAULT_TOKEN_CACHE_MAX_ENTRIES } from "../asap/verified-token-cache.js";
+import { LABEL_RULES } from "../model/labels.js";
 
 const BOOLEAN_WORDS = new Map([
   ["true", true],
@@ -108,6 +109,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** The model directory served; deploy a new model by pointing this at a new folder (SIGHUP reloads). */
       dir: path.default("models/sentiment-boe"),
+      /**
+       * "model": a 3-class model's most probable class; "thresholds": the label from the score
+       * and the thresholds below. A binary model folder always uses the thresholds.
+       */
+      labelRule: z.enum(LABEL_RULES, { error: 'must be "model" or "thresholds"' }).default("model"),
       /** Overrides of the model's label thresholds (null: use the model's metadata). */
       negativeBelow: probability.nullable().default(null),
       positiveAbove: probability.nullable().default(null),
@@ -216,6 +222,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   ASAP_REPLAY_MAX_ENTRIES: ["asap", "replayMaxEntries"],
   ASAP_TOKEN_CACHE_MAX_ENTRIES: ["asap", "tokenCacheMaxEntries"],
   MODEL_DIR: ["model", "dir"],
+  LABEL_RULE: ["model", "labelRule"],
   MODEL_NEGATIVE_BELOW: ["model", "negativeBelow"],
   MODEL_POSITIVE_ABOVE: ["model", "positiveAbove"],
   MAX_TEXT_LENGTH: ["model", "maxTextLength"],

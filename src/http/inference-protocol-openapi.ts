@@ -6,12 +6,17 @@ import { inferenceRequestSchema } from "./routes/inference-protocol.js";
 const json = (schema: OpenApiObject) => ({ "application/json": { schema } });
 const strip = ({ $schema: _dialect, ...rest }: Record<string, unknown>) => rest;
 
-const tensorSchema = (datatype: "FP32" | "BYTES", items: OpenApiObject): OpenApiObject => ({
+const tensorSchema = (
+  name: string,
+  datatype: "FP32" | "BYTES",
+  items: OpenApiObject,
+  rank = 1,
+): OpenApiObject => ({
   type: "object",
   required: ["name", "shape", "datatype", "data"],
   properties: {
-    name: { type: "string" },
-    shape: { type: "array", items: { type: "integer" }, minItems: 1, maxItems: 1 },
+    name: { const: name },
+    shape: { type: "array", items: { type: "integer" }, minItems: rank, maxItems: rank },
     datatype: { const: datatype },
     data: { type: "array", items },
   },
@@ -56,8 +61,18 @@ export function inferenceProtocolSchemas(): Record<string, OpenApiObject> {
           type: "array",
           items: {
             oneOf: [
-              tensorSchema("FP32", { type: "number", minimum: 0, maximum: 1 }),
-              tensorSchema("BYTES", { enum: ["NEGATIVE", "NEUTRAL", "POSITIVE"] }),
+              tensorSchema("score", "FP32", { type: "number", minimum: 0, maximum: 1 }),
+              tensorSchema("label", "BYTES", { enum: ["NEGATIVE", "NEUTRAL", "POSITIVE"] }),
+              {
+                ...tensorSchema(
+                  "probabilities",
+                  "FP32",
+                  { type: "number", minimum: 0, maximum: 1 },
+                  2,
+                ),
+                description:
+                  "Shape [N, 3]: negative, neutral, positive per text (sum 1), flattened row-major in `data`.",
+              },
             ],
           },
         },
@@ -77,14 +92,14 @@ export function inferenceProtocolPaths(): Record<string, Record<string, OpenApiO
       ...authenticated,
       operationId: "inferV2",
       summary:
-        "Score texts: input `text` (BYTES, shape [N]) -> outputs `score` (FP32) and `label` (BYTES)",
+        "Score texts: input `text` (BYTES, shape [N]) -> outputs `score` (FP32, [N]), `label` (BYTES, [N]) and `probabilities` (FP32, [N, 3])",
       requestBody: {
         required: true,
         content: json({ $ref: "#/components/schemas/InferenceRequest" }),
       },
       responses: {
         "200": {
-          description: "One score and one label per text, in input order",
+          description: "One score, label and probability row per text, in input order",
           content: json({ $ref: "#/components/schemas/InferenceResponse" }),
         },
         ...errors([400, 401, 403, 404, 413, 415, 429, 503]),

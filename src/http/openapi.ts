@@ -2,11 +2,13 @@ import { z } from "zod";
 import { ASAP_ALGORITHMS } from "../asap/algorithms.js";
 import type { AsapErrorCode } from "../asap/errors.js";
 import { DEFAULT_MAX_LIFETIME_SECONDS } from "../asap/verify.js";
-import { ModelMetadataSchema } from "../model/metadata.js";
+import { LABEL_RULES } from "../model/labels.js";
+import { ModelMetadataSchema, ThresholdsSchema } from "../model/metadata.js";
 import type { ServingErrorCode } from "../serving/serving-error.js";
 import {
   batchSentimentResponseSchema,
   DEFAULT_REQUEST_LIMITS,
+  labelSchema,
   type RequestLimits,
   requestSchemas,
   sentimentResponseSchema,
@@ -306,7 +308,21 @@ const whoamiResponseSchema = z.object({
 });
 
 const modelDescriptionSchema = ModelMetadataSchema.extend({
+  classes: z
+    .array(labelSchema)
+    .nullable()
+    .describe(
+      "The 3-class model's output classes, in output order; null for a binary (legacy) model.",
+    ),
   backend: z.string().describe("The TensorFlow.js backend scoring with this model."),
+  labelRule: z
+    .enum(LABEL_RULES)
+    .describe(
+      "`model`: the label is the most probable class; `thresholds`: the score cut at `labelThresholds` (always for a binary model).",
+    ),
+  labelThresholds: ThresholdsSchema.describe(
+    "The thresholds in use (metadata's unless overridden); the `thresholds` rule cuts the score at them.",
+  ),
 });
 
 const healthResponseSchema = z.object({ status: z.literal("ok") });
@@ -461,12 +477,12 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocum
           operationId: "scoreSentiment",
           tags: ["sentiment"],
           summary: "Score the sentiment of one text",
-          description: `\`score\` is the probability that the text is positive; \`label\` comes from the model's thresholds. Texts are at most ${limits.maxTextLength} characters.`,
+          description: `\`probabilities\` are the negative / neutral / positive probabilities (sum 1); \`score\` is the probability that the text is positive rather than negative; \`label\` is the most probable class (label rule \`model\`) or the score cut at the thresholds (label rule \`thresholds\`, and always for a binary model). Texts are at most ${limits.maxTextLength} characters.`,
           requestBody: requestBody("SentimentRequest", {
             text: "I love this phone, the battery lasts forever",
           }),
         },
-        { "200": json("SentimentResponse", "The text's label and score.") },
+        { "200": json("SentimentResponse", "The text's label, score and probabilities.") },
         [...bodyErrors, ...scoringErrors],
       ),
     },
@@ -481,7 +497,12 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocum
             texts: ["worst service ever, never again", "what a beautiful morning"],
           }),
         },
-        { "200": json("BatchSentimentResponse", "One label and score per text, in order.") },
+        {
+          "200": json(
+            "BatchSentimentResponse",
+            "One label, score and probabilities per text, in order.",
+          ),
+        },
         [...bodyErrors, ...scoringErrors],
       ),
     },

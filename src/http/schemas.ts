@@ -57,10 +57,22 @@ export const labelSchema = z.enum(["NEGATIVE", "NEUTRAL", "POSITIVE"]);
 
 export const modelRefSchema = z.object({ name: z.string(), version: z.string() });
 
+const probability = z.number().min(0).max(1);
+
+export const probabilitiesSchema = z
+  .object({ negative: probability, neutral: probability, positive: probability })
+  .describe(
+    "The three classes' probabilities; they sum to 1. A binary (legacy) model has no neutral class: neutral is 0, positive is the score and negative 1 - score.",
+  );
+
 export const predictionSchema = z.object({
-  label: labelSchema,
-  /** Probability that the text is positive, in [0, 1]. */
-  score: z.number().min(0).max(1),
+  label: labelSchema.describe(
+    "The most probable class of a 3-class model (label rule `model`), or the score cut at the thresholds (label rule `thresholds`, always for a binary model).",
+  ),
+  score: probability.describe(
+    "Probability that the text is positive rather than negative: positive / (positive + negative).",
+  ),
+  probabilities: probabilitiesSchema,
 });
 
 export const sentimentResponseSchema = predictionSchema.extend({

@@ -1,5 +1,5 @@
 import type { GoldLabel } from "./labelled-data.js";
-import { labelForScore } from "./labels.js";
+import { labelForScore, type SentimentLabel } from "./labels.js";
 import type { ClassMetrics, EvaluationReport, Thresholds } from "./metadata.js";
 
 const BINARY_LABELS = ["NEGATIVE", "POSITIVE"] as const;
@@ -15,20 +15,34 @@ export function evaluateScores(
   task: "binary" | "3class",
   thresholds: Thresholds,
 ): EvaluationReport {
+  return evaluatePredictions(
+    Array.from(scores, (score) => ({ score, label: labelForScore(score, thresholds) })),
+    gold,
+    task,
+  );
+}
+
+/**
+ * Scores predictions against gold labels. Binary sets: POSITIVE iff score >= 0.5. 3-class sets:
+ * the predictions' own labels (whichever label rule gave them).
+ */
+export function evaluatePredictions(
+  predictions: readonly { score: number; label: SentimentLabel }[],
+  gold: readonly GoldLabel[],
+  task: "binary" | "3class",
+): EvaluationReport {
   const labels: readonly string[] = task === "binary" ? BINARY_LABELS : THREE_CLASS_LABELS;
   const index = new Map(labels.map((l, i) => [l, i]));
   const matrix = labels.map(() => labels.map(() => 0));
   let logLoss = 0;
   for (let i = 0; i < gold.length; i++) {
-    const score = scores[i] as number;
+    const prediction = predictions[i];
+    if (prediction === undefined) throw new Error(`no prediction for row ${i}`);
+    const score = prediction.score;
     const truth = index.get((gold[i] as GoldLabel).toUpperCase());
     if (truth === undefined) throw new Error(`label ${gold[i]} does not belong to a ${task} set`);
     const predicted =
-      task === "binary"
-        ? score >= 0.5
-          ? 1
-          : 0
-        : (index.get(labelForScore(score, thresholds)) as number);
+      task === "binary" ? (score >= 0.5 ? 1 : 0) : (index.get(prediction.label) as number);
     const row = matrix[truth] as number[];
     row[predicted] = (row[predicted] as number) + 1;
     if (task === "binary") {

@@ -3,8 +3,15 @@ import type { LayersModel } from "@tensorflow/tfjs-layers";
 import type { BackendChoice } from "./backend.js";
 import { selectBackend } from "./backend.js";
 import { type CompactBagNetwork, compactBagNetwork } from "./compact-bag-network.js";
-import type { SentimentLabel } from "./labels.js";
-import { labelForScore } from "./labels.js";
+import type { ClassProbabilities, LabelRule, SentimentLabel } from "./labels.js";
+import {
+  labelForProbabilities,
+  labelForScore,
+  normaliseProbabilities,
+  probabilitiesOfBinaryScore,
+  SENTIMENT_LABELS,
+  scoreOfProbabilities,
+} from "./labels.js";
 import type { ModelMetadata, Thresholds } from "./metadata.js";
 import { ThresholdsSchema } from "./metadata.js";
 import { ModelLoadError, readModelDirectory } from "./model-directory.js";
@@ -13,20 +20,26 @@ import { deserializeNetwork } from "./tfjs-network.js";
 import type { Vocabulary } from "./vocabulary.js";
 import { encodeCompact, encodeTexts } from "./vocabulary.js";
 
-export type { SentimentLabel } from "./labels.js";
+export type { ClassProbabilities, LabelRule, SentimentLabel } from "./labels.js";
 export type { ModelMetadata } from "./metadata.js";
 export { ModelLoadError } from "./model-directory.js";
 
 export interface Prediction {
   label: SentimentLabel;
-  /** P(positive) in [0, 1]. */
+  /** P(positive) in [0, 1]: for a 3-class model, positive / (positive + negative). */
   score: number;
+  /** Sum to 1. A binary model has no neutral class: neutral 0, positive = score. */
+  probabilities: ClassProbabilities;
 }
 
 export interface SentimentModel {
   readonly metadata: ModelMetadata;
   /** TensorFlow.js backend the model runs on ("tensorflow", "wasm" or "cpu"). */
   readonly backend: string;
+  /** The rule labels come from: always `thresholds` for a binary (legacy) model folder. */
+  readonly labelRule: LabelRule;
+  /** The thresholds in use (the `thresholds` rule's cut points). */
+  readonly thresholds: Thresholds;
   predict(texts: readonly string[]): Promise<Prediction[]>;
   dispose(): void;
 }
@@ -35,6 +48,8 @@ export interface LoadOptions {
   backend?: BackendChoice;
   /** Overrides the thresholds recorded in metadata.json. */
   thresholds?: Thresholds;
+  /** The label rule for a 3-class model (default `model`); a binary model always uses thresholds. */
+  labelRule?: LabelRule;
 }
 
 export class InvalidInputError extends Error {
@@ -63,7 +78,10 @@ class LoadedSentimentModel implements SentimentModel {
     readonly backend: string,
     network: LayersModel,
     private readonly vocabulary: Vocabulary,
-    private readonly thresholds: Thresholds,
+    readonly thresholds: Thresholds,
+    readonly labelRule: LabelRule,
+    /** For a 3-class model, the output column of NEGATIVE, NEUTRAL and POSITIVE; else undefined. */
+    private readonly classColumns: readonly [number, number, number] | undefined,
   ) {
     this.#network = network;
     this.#compact = compactBagNetwork(network);
@@ -88,17 +106,44 @@ class LoadedSentimentModel implements SentimentModel {
             return network.predictOnBatch(input) as tf.Tensor;
           })
         : compact.predict(encodeCompact(texts, this.vocabulary, settings));
-    let scores: Float32Array;
+    let values: Float32Array;
     try {
-      scores = (await output.data()) as Float32Array;
+      values = (await output.data()) as Float32Array;
     } finally {
       output.dispose();
     }
-    return Array.from(scores, (raw) => {
-      // Guard against NaN from a corrupt model: a neutral 0.5 rather than an invalid number.
-      const score = Number.isFinite(raw) ? Math.min(1, Math.max(0, raw)) : 0.5;
-      return { label: labelForScore(score, this.thresholds), score };
-    });
+    const columns = this.classColumns;
+    return columns === undefined
+      ? Array.from(values, (raw) => this.binaryPrediction(raw))
+      : Array.from({ length: texts.length }, (_, row) => {
+          const at = row * 3;
+          return this.threeClassPrediction(
+            normaliseProbabilities(
+              values[at + columns[0]] as number,
+              values[at + columns[1]] as number,
+              values[at + columns[2]] as number,
+            ),
+          );
+        });
+  }
+
+  private binaryPrediction(raw: number): Prediction {
+    // Guard against NaN from a corrupt model: a neutral 0.5 rather than an invalid number.
+    const score = Number.isFinite(raw) ? Math.min(1, Math.max(0, raw)) : 0.5;
+    return {
+      label: labelForScore(score, this.thresholds),
+      score,
+      probabilities: probabilitiesOfBinaryScore(score),
+    };
+  }
+
+  private threeClassPrediction(probabilities: ClassProbabilities): Prediction {
+    const score = scoreOfProbabilities(probabilities);
+    const label =
+      this.labelRule === "model"
+        ? labelForProbabilities(probabilities)
+        : labelForScore(score, this.thresholds);
+    return { label, score, probabilities };
   }
 
   dispose(): void {
@@ -143,11 +188,63 @@ export async function loadSentimentModel(
       `network input shape ${JSON.stringify(shape)} does not match the ${length} ids per text of metadata.json's preprocessing`,
     );
   }
+  let classColumns: readonly [number, number, number] | undefined;
+  try {
+    classColumns = checkOutputs(files.metadata, network);
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
   return new LoadedSentimentModel(
     files.metadata,
     backend,
     network,
     files.vocabulary,
     thresholds ?? files.metadata.thresholds,
+    classColumns === undefined ? "thresholds" : (options.labelRule ?? "model"),
+    classColumns,
   );
+}
+
+/**
+ * Checks that the network's output matches metadata.json: one sigmoid unit without `classes`
+ * (a binary folder), one softmax unit per class with them. Returns the output column of each
+ * label for a 3-class network.
+ */
+function checkOutputs(
+  metadata: ModelMetadata,
+  network: LayersModel,
+): readonly [number, number, number] | undefined {
+  const shape = network.outputs[0]?.shape;
+  const units = network.outputs.length === 1 && shape?.length === 2 ? shape[1] : undefined;
+  const last = network.layers.at(-1)?.getConfig() as { activation?: unknown } | undefined;
+  const activation = typeof last?.activation === "string" ? last.activation : undefined;
+  const classes = metadata.classes;
+  const mismatch = (message: string) => new ModelLoadError("model_files_invalid", message);
+  if (classes === undefined) {
+    if (units !== 1) {
+      throw mismatch(
+        `metadata.json has no classes (a binary model) but the network has ${units ?? "no single"} output units; a 3-class model needs classes in metadata.json`,
+      );
+    }
+    if (activation !== undefined && activation !== "sigmoid") {
+      throw mismatch(`a binary model's output must be a sigmoid, not ${activation}`);
+    }
+    return undefined;
+  }
+  if (classes.length !== SENTIMENT_LABELS.length || new Set(classes).size !== classes.length) {
+    throw mismatch(
+      `metadata.json classes must list NEGATIVE, NEUTRAL and POSITIVE once each, not ${JSON.stringify(classes)}`,
+    );
+  }
+  if (units !== classes.length) {
+    throw mismatch(
+      `metadata.json lists ${classes.length} classes but the network has ${units ?? "no single"} output units`,
+    );
+  }
+  if (activation !== undefined && activation !== "softmax") {
+    throw mismatch(`a 3-class model's output must be a softmax, not ${activation}`);
+  }
+  const column = (label: SentimentLabel) => classes.indexOf(label);
+  return [column("NEGATIVE"), column("NEUTRAL"), column("POSITIVE")];
 }

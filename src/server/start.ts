@@ -8,6 +8,7 @@ import { createApp } from "../http/app.js";
 import { ObservedKeyRepository } from "../metrics/observed-key-repository.js";
 import { ObservedReplayGuard } from "../metrics/observed-replay-guard.js";
 import { ServiceMetrics } from "../metrics/service-metrics.js";
+import type { LabelRule } from "../model/labels.js";
 import { openPredictionSink, PredictionLog, predictionRecordOf } from "../predictions/index.js";
 import type { ServedModel } from "../serving/inference-worker-pool.js";
 import { ServingEngine } from "../serving/serving-engine.js";
@@ -99,6 +100,25 @@ export async function prepareService(
   return tls;
 }
 
+/** One line naming the folder and the label rule it serves with (a warning for a legacy folder). */
+function logLabelRule(logger: Logger, model: ServedModel, requested: LabelRule): void {
+  const details = {
+    dir: model.directory,
+    label_rule: model.labelRule,
+    ...(model.labelRule === "thresholds" ? { thresholds: model.thresholds } : {}),
+  };
+  if (model.metadata.classes === undefined) {
+    logger.warn(
+      details,
+      requested === "thresholds"
+        ? "binary (legacy) model folder: labels from the score thresholds"
+        : "binary (legacy) model folder has no classes: labels from the score thresholds, not LABEL_RULE=model",
+    );
+  } else {
+    logger.info(details, `3-class model: labels from the ${model.labelRule} rule`);
+  }
+}
+
 function loadServiceTls(config: AppConfig, cwd: string): Promise<TlsCredentials> {
   return loadTlsCredentials({
     certFile: config.tls.certFile && resolve(cwd, config.tls.certFile),
@@ -136,6 +156,7 @@ export async function startService(
     modelDir: resolve(cwd, config.model.dir),
     workers: inferenceWorkerCount(config),
     ...thresholdOverride(config),
+    labelRule: config.model.labelRule,
     maxBatchSize: config.inference.batchMaxSize,
     maxDelayMs: config.inference.batchMaxDelayMs,
     maxQueuedTexts: Math.max(config.inference.maxQueuedTexts, config.model.maxBatchTexts),
@@ -153,6 +174,7 @@ export async function startService(
       },
       "model loaded and warmed up",
     );
+    logLabelRule(logger, model, config.model.labelRule);
     return model;
   });
   modelReady.catch((error: unknown) => logger.error({ err: error }, "the model failed to load"));
@@ -231,7 +253,11 @@ export async function startService(
     port: listening.port,
     metricsPort: metricsServer?.port,
     modelReady,
-    reloadModel: (dir) => engine.reload(resolve(cwd, dir)),
+    reloadModel: (dir) =>
+      engine.reload(resolve(cwd, dir)).then((model) => {
+        logLabelRule(logger, model, config.model.labelRule);
+        return model;
+      }),
     async stop() {
       accepting = false;
       await listening.close(config.server.shutdownTimeoutMs);

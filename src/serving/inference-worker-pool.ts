@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import type { BackendChoice } from "../model/backend.js";
 import type { Prediction } from "../model/inference.js";
+import type { LabelRule } from "../model/labels.js";
 import type { ModelMetadata, Thresholds } from "../model/metadata.js";
 import { ServingError } from "./serving-error.js";
 import {
@@ -20,6 +21,10 @@ export interface ServedModel {
   directory: string;
   backend: string;
   metadata: ModelMetadata;
+  /** The rule labels come from (`thresholds` for a binary folder whatever was asked). */
+  labelRule: LabelRule;
+  /** The thresholds in use: metadata.json's unless overridden. */
+  thresholds: Thresholds;
 }
 
 export interface InferenceWorkerPoolOptions {
@@ -28,6 +33,8 @@ export interface InferenceWorkerPoolOptions {
   workers?: number;
   backend?: BackendChoice;
   thresholds?: Thresholds;
+  /** The label rule for 3-class models (default `model`); binary folders always use thresholds. */
+  labelRule?: LabelRule;
   /** Predicted once per worker before it counts as ready. */
   warmUpTexts?: string[];
   /** A worker that has not loaded its model within this time fails to load. Default 120 s. */
@@ -260,6 +267,7 @@ export class InferenceWorkerPool {
     };
     if (this.options.backend !== undefined) config.backend = this.options.backend;
     if (this.options.thresholds !== undefined) config.thresholds = this.options.thresholds;
+    if (this.options.labelRule !== undefined) config.labelRule = this.options.labelRule;
     return {
       config,
       workers: new Set(),
@@ -353,6 +361,8 @@ export class InferenceWorkerPool {
           directory: generation.config.modelDir,
           backend: reply.backend,
           metadata: reply.metadata,
+          labelRule: reply.labelRule,
+          thresholds: reply.thresholds,
         };
         generation.model ??= model;
         worker.state = "idle";
@@ -421,7 +431,7 @@ export class InferenceWorkerPool {
       inFlight.reject(new ServingError("inference_failed", `inference failed: ${message}`));
     } else {
       try {
-        const predictions = decodePredictions(reply.labelIndexes, reply.scores);
+        const predictions = decodePredictions(reply);
         inFlight.resolve({ predictions, model, computeMs: reply.computeMs });
       } catch (error) {
         inFlight.reject(new ServingError("inference_failed", String(error), { cause: error }));

@@ -7,6 +7,7 @@ import {
   type InferenceWorkerConfig,
   type InferenceWorkerReply,
   type InferenceWorkerRequest,
+  transferList,
 } from "./worker-protocol.js";
 
 const port = parentPort;
@@ -27,11 +28,19 @@ async function load(): Promise<SentimentModel | undefined> {
     const options: Parameters<typeof loadSentimentModel>[1] = {};
     if (config.backend !== undefined) options.backend = config.backend;
     if (config.thresholds !== undefined) options.thresholds = config.thresholds;
+    if (config.labelRule !== undefined) options.labelRule = config.labelRule;
     const model = await loadSentimentModel(config.modelDir, options);
     if (config.warmUpTexts.length > 0) await model.predict(config.warmUpTexts);
     // Metadata is cloned to the main thread; JSON round-trip drops anything not cloneable.
     const metadata = JSON.parse(JSON.stringify(model.metadata));
-    reply({ type: "ready", backend: model.backend, metadata, loadMs: performance.now() - started });
+    reply({
+      type: "ready",
+      backend: model.backend,
+      metadata,
+      labelRule: model.labelRule,
+      thresholds: model.thresholds,
+      loadMs: performance.now() - started,
+    });
     return model;
   } catch (error) {
     reply({ type: "load_failed", message: errorMessage(error) });
@@ -58,16 +67,10 @@ if (model === undefined) {
           `model returned ${predictions.length} predictions for ${request.texts.length} texts`,
         );
       }
-      const { labelIndexes, scores } = encodePredictions(predictions);
+      const packed = encodePredictions(predictions);
       reply(
-        {
-          type: "predictions",
-          id: request.id,
-          labelIndexes,
-          scores,
-          computeMs: performance.now() - started,
-        },
-        [labelIndexes.buffer as ArrayBuffer, scores.buffer as ArrayBuffer],
+        { type: "predictions", id: request.id, ...packed, computeMs: performance.now() - started },
+        transferList(packed),
       );
     } catch (error) {
       reply({ type: "predict_failed", id: request.id, message: errorMessage(error) });

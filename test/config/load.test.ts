@@ -49,6 +49,20 @@ describe("loadConfig", () => {
     expect(config.log.level).toBe("warn");
   });
 
+  it("labels with the model rule by default; LABEL_RULE=thresholds brings back the notebook rule", () => {
+    expect(shipped().model.labelRule).toBe("model");
+    expect(parseConfig({}, {}).model.labelRule).toBe("model");
+    const config = loadConfig(
+      { LABEL_RULE: "thresholds", MODEL_NEGATIVE_BELOW: "0.3", MODEL_POSITIVE_ABOVE: "0.8" },
+      process.cwd(),
+    );
+    expect(config.model).toMatchObject({
+      labelRule: "thresholds",
+      negativeBelow: 0.3,
+      positiveAbove: 0.8,
+    });
+  });
+
   it("ignores empty environment variables", () => {
     expect(loadConfig({ PORT: "", TLS_CERT_FILE: "" }, process.cwd()).server.port).toBe(8443);
   });
@@ -76,6 +90,13 @@ describe("invalid settings", () => {
   it("names the field and the variable of a bad port", () => {
     const [problem] = problemsOf({}, { PORT: "http" });
     expect(problem).toMatch(/^server\.port \(from PORT\): .*whole number/);
+  });
+
+  it("names LABEL_RULE when it is neither model nor thresholds", () => {
+    const [problem] = problemsOf({}, { LABEL_RULE: "argmax" });
+    expect(problem).toMatch(
+      /^model\.labelRule \(from LABEL_RULE\): must be "model" or "thresholds"/,
+    );
   });
 
   it("refuses a replay store with no room", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  evaluatePredictions,
   evaluateScores,
   formatClassificationReport,
   formatConfusionMatrix,
@@ -95,5 +96,60 @@ describe("formatConfusionMatrix", () => {
     const lines = formatConfusionMatrix(report).split("\n");
     expect(lines[1]).toMatch(/^NEGATIVE\s+1\s+1$/);
     expect(lines[2]).toMatch(/^POSITIVE\s+0\s+1$/);
+  });
+});
+
+describe("evaluatePredictions", () => {
+  it("takes 3-class labels from the predictions, whatever their scores", () => {
+    // A 3-class model can say NEUTRAL at score 0.9 (little negative mass) or POSITIVE at 0.55.
+    const report = evaluatePredictions(
+      [
+        { score: 0.9, label: "NEUTRAL" },
+        { score: 0.55, label: "POSITIVE" },
+        { score: 0.2, label: "NEGATIVE" },
+        { score: 0.45, label: "NEUTRAL" },
+      ],
+      ["neutral", "positive", "negative", "negative"],
+      "3class",
+    );
+    expect(report.accuracy).toBeCloseTo(3 / 4, 10);
+    expect(report.classes.NEGATIVE?.recall).toBeCloseTo(1 / 2, 10);
+    expect(report.classes.NEUTRAL?.recall).toBe(1);
+    expect(report.macroAvg.recall).toBeCloseTo((1 / 2 + 1 + 1) / 3, 10);
+  });
+
+  it("still cuts binary sets at score 0.5, ignoring the labels", () => {
+    const report = evaluatePredictions(
+      [
+        { score: 0.6, label: "NEUTRAL" },
+        { score: 0.4, label: "NEUTRAL" },
+      ],
+      ["positive", "negative"],
+      "binary",
+    );
+    expect(report.accuracy).toBe(1);
+  });
+
+  it("gives evaluateScores' report for labels from the thresholds", () => {
+    const scores = [0.1, 0.39, 0.4, 0.55, 0.7, 0.71, 0.99];
+    const gold = [
+      "negative",
+      "negative",
+      "neutral",
+      "neutral",
+      "positive",
+      "positive",
+      "positive",
+    ] as const;
+    expect(
+      evaluatePredictions(
+        scores.map((score) => ({
+          score,
+          label: score < 0.4 ? "NEGATIVE" : score > 0.7 ? "POSITIVE" : "NEUTRAL",
+        })),
+        gold,
+        "3class",
+      ),
+    ).toEqual(evaluateScores(scores, gold, "3class", DEFAULT_THRESHOLDS));
   });
 });

@@ -61,6 +61,55 @@ describe("compactBagNetwork", () => {
     });
   }
 
+  for (const hidden of [0, 6]) {
+    it(`gives a 3-way softmax network's [rows, 3] output as the layers model does (hidden ${hidden})`, () => {
+      const random = mulberry32(21);
+      const values = (n: number, scale: number) =>
+        Float32Array.from({ length: n }, () => (random() - 0.5) * scale);
+      const embedding = values(60 * 5, 8);
+      embedding.fill(0, 0, 5); // the padding row
+      const layers: tfl.layers.Layer[] = [
+        tfl.layers.embedding({ inputDim: 60, outputDim: 5, inputLength: L }),
+        tfl.layers.globalAveragePooling1d(),
+      ];
+      const weights: tf.Tensor[] = [tf.tensor2d(embedding, [60, 5])];
+      let width = 5;
+      if (hidden > 0) {
+        layers.push(tfl.layers.dense({ units: hidden, activation: "relu" }));
+        weights.push(
+          tf.tensor2d(values(5 * hidden, 2), [5, hidden]),
+          tf.tensor1d(values(hidden, 1)),
+        );
+        width = hidden;
+      }
+      layers.push(tfl.layers.dense({ units: 3, activation: "softmax" }));
+      weights.push(tf.tensor2d(values(width * 3, 4), [width, 3]), tf.tensor1d(values(3, 1)));
+      const model = tfl.sequential({ layers });
+      model.setWeights(weights);
+      for (const t of weights) t.dispose();
+      try {
+        const ids = repeatPaddedIds(30, 60, 4);
+        ids.fill(0, L, 2 * L); // a row with no ids at all
+        const compact = compactBagNetwork(model);
+        expect(compact).toBeDefined();
+        const output = compact?.predict(compactSequences(ids, L)) as tf.Tensor;
+        expect(output.shape).toEqual([30, 3]);
+        const actual = output.dataSync();
+        output.dispose();
+        const expected = layersScores(model, ids);
+        expect(actual).toHaveLength(90);
+        const diffs = [...expected].map((e, i) => Math.abs(e - (actual[i] as number)));
+        expect(Math.max(...diffs)).toBeLessThan(1e-6);
+        for (let row = 0; row < 30; row++) {
+          const sum = [0, 1, 2].reduce((a, k) => a + (actual[row * 3 + k] as number), 0);
+          expect(sum).toBeCloseTo(1, 5);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
   it("leaves no tensors behind", () => {
     const model = buildNetwork(initWeights(20, 3, 0, mulberry32(1)), L);
     try {

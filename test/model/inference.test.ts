@@ -67,6 +67,28 @@ describe("loadSentimentModel (shipped model)", () => {
     expect(love?.score).toBeGreaterThan(hate?.score ?? 1);
   });
 
+  it("is a binary (legacy) folder: no classes, the thresholds rule even when the model rule is asked", async () => {
+    expect(model.metadata.classes).toBeUndefined();
+    expect(model.labelRule).toBe("thresholds");
+    const asked = await loadSentimentModel(SHIPPED_MODEL_DIR, {
+      backend: "wasm",
+      labelRule: "model",
+    });
+    try {
+      expect(asked.labelRule).toBe("thresholds");
+    } finally {
+      asked.dispose();
+    }
+  });
+
+  it("gives probabilities that say what a binary score says: negative 1 - score, neutral 0", async () => {
+    for (const p of await model.predict(["I love it", "I hate it", "the", ...STRANGE_TEXTS])) {
+      expect(p.probabilities).toEqual({ negative: 1 - p.score, neutral: 0, positive: p.score });
+      const { negative, neutral, positive } = p.probabilities;
+      expect(Math.abs(negative + neutral + positive - 1)).toBeLessThan(1e-12);
+    }
+  });
+
   it("labels scores with the metadata thresholds", async () => {
     const { negativeBelow, positiveAbove } = model.metadata.thresholds;
     const predictions = await model.predict(["great great great", "terrible sad", "the", "meh"]);

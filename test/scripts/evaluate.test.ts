@@ -6,13 +6,18 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EvaluationReportSchema } from "../../src/model/metadata.js";
+import { writeThreeClassModel } from "../model/three-class-fixture.js";
 
 const run = promisify(execFile);
 const SHIPPED_MODEL_DIR = "models/sentiment-boe";
 
-async function evaluate(args: string[]): Promise<{ stdout: string; stderr: string }> {
+async function evaluate(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
   return await run(process.execPath, ["--import", "tsx", "scripts/evaluate.ts", ...args], {
     cwd: process.cwd(),
+    env: { ...process.env, ...env },
   });
 }
 
@@ -67,6 +72,57 @@ describe("npm run evaluate", () => {
     expect(report.task).toBe("3class");
     expect(report.confusion.labels).toEqual(["NEGATIVE", "NEUTRAL", "POSITIVE"]);
     expect(report.n).toBe(3);
+  });
+
+  it("reports a binary model folder's 3-class labels with the thresholds rule", async () => {
+    const { stdout, stderr } = await evaluate([
+      "--model",
+      SHIPPED_MODEL_DIR,
+      "--data",
+      threeClass,
+      "--json",
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({ labelRule: "thresholds" });
+    expect(stderr).toMatch(/label rule thresholds \(a binary model folder\)/);
+  });
+
+  it("labels 3-class sets with a 3-class model's most probable class, or with --label-rule thresholds", async () => {
+    const modelDir = join(dir, "three-class-model");
+    await writeThreeClassModel(modelDir);
+    const data = join(dir, "fixture-three.csv");
+    await writeFile(
+      data,
+      "label,text\npositive,love it\nneutral,the train leaves at 9\nnegative,hate it so sad\n",
+    );
+    const byModel = await evaluate(["--model", modelDir, "--data", data, "--json"]);
+    const report = JSON.parse(byModel.stdout);
+    expect(report).toMatchObject({ labelRule: "model", accuracy: 1 });
+    expect(EvaluationReportSchema.parse(report).classes.NEUTRAL?.recall).toBe(1);
+    const byThresholds = await evaluate([
+      "--model",
+      modelDir,
+      "--data",
+      data,
+      "--json",
+      "--label-rule",
+      "thresholds",
+    ]);
+    expect(JSON.parse(byThresholds.stdout)).toMatchObject({ labelRule: "thresholds" });
+    // Without the flag, the service's own setting decides, as LABEL_RULE does for the service.
+    const byService = await evaluate(["--model", modelDir, "--data", data, "--json"], {
+      LABEL_RULE: "thresholds",
+    });
+    expect(JSON.parse(byService.stdout)).toMatchObject({ labelRule: "thresholds" });
+    const text = await evaluate(["--model", modelDir, "--data", data]);
+    expect(text.stdout).toMatch(/label rule model: the most probable class/);
+    expect(text.stdout).toMatch(/^balanced accuracy \(macro recall\) 1\.0000$/m);
+    expect(text.stdout).toMatch(/^recall NEGATIVE 1\.0000, NEUTRAL 1\.0000, POSITIVE 1\.0000$/m);
+  });
+
+  it("exits with code 2 for an unknown label rule", async () => {
+    await expect(
+      evaluate(["--model", SHIPPED_MODEL_DIR, "--data", binary, "--label-rule", "argmax"]),
+    ).rejects.toMatchObject({ code: 2 });
   });
 
   it("exits with code 2 and usage when arguments are missing", async () => {

@@ -1,7 +1,8 @@
 // The model served through the Open Inference Protocol v2 REST API (KServe, Triton, Seldon
 // MLServer), so standard inference clients work with a bearer header. The model takes one BYTES
-// tensor of texts ("text", shape [-1]) and returns an FP32 "score" (probability of positive) and a
-// BYTES "label" tensor of the same length.
+// tensor of texts ("text", shape [-1]) and returns an FP32 "score" (probability of positive), a
+// BYTES "label" tensor of the same length and an FP32 "probabilities" tensor of shape [N, 3]
+// (negative, neutral, positive; row-major in `data`, as the protocol flattens tensors).
 //
 // Deliberate choices:
 // - Health probes (/v2/health/live, /v2/health/ready) are unauthenticated, like /healthz and
@@ -26,7 +27,7 @@ import {
 } from "./sentiment.js";
 
 export const TEXT_INPUT = "text";
-export const OUTPUT_NAMES = ["score", "label"] as const;
+export const OUTPUT_NAMES = ["score", "label", "probabilities"] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 
 export interface InferenceProtocolOptions {
@@ -77,7 +78,7 @@ export type InferenceRequest = z.infer<typeof inferenceRequestSchema>;
 
 export interface TensorOutput {
   name: OutputName;
-  shape: [number];
+  shape: [number] | [number, number];
   datatype: "FP32" | "BYTES";
   data: number[] | string[];
 }
@@ -170,11 +171,20 @@ export function outputTensors(
   outputs: readonly OutputName[],
 ): TensorOutput[] {
   const shape: [number] = [predictions.length];
-  return outputs.map((name) =>
-    name === "score"
-      ? { name, shape, datatype: "FP32", data: predictions.map((p) => p.score) }
-      : { name, shape, datatype: "BYTES", data: predictions.map((p) => p.label) },
-  );
+  return outputs.map((name): TensorOutput => {
+    if (name === "score") {
+      return { name, shape, datatype: "FP32", data: predictions.map((p) => p.score) };
+    }
+    if (name === "label") {
+      return { name, shape, datatype: "BYTES", data: predictions.map((p) => p.label) };
+    }
+    return {
+      name,
+      shape: [predictions.length, 3],
+      datatype: "FP32",
+      data: predictions.flatMap(({ probabilities: p }) => [p.negative, p.neutral, p.positive]),
+    };
+  });
 }
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -254,6 +264,7 @@ export function inferenceProtocolRoutes(
       outputs: [
         { name: "score", datatype: "FP32", shape: [-1] },
         { name: "label", datatype: "BYTES", shape: [-1] },
+        { name: "probabilities", datatype: "FP32", shape: [-1, 3] },
       ],
     });
   };

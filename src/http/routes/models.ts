@@ -3,8 +3,15 @@ import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors.js";
 import type { SentimentScorer, ServedModelInfo } from "./sentiment.js";
 
+/** The metadata plus how the service uses it: backend, classes and the label rule in use. */
 function describe(model: ServedModelInfo) {
-  return { ...model.metadata, backend: model.backend };
+  return {
+    ...model.metadata,
+    classes: model.metadata.classes ?? null,
+    backend: model.backend,
+    labelRule: model.labelRule,
+    labelThresholds: model.thresholds,
+  };
 }
 
 /** GET /models and GET /models/{name}: the served model's metadata, metrics and backend. */

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import type { Prediction } from "../../model/inference.js";
-import type { ModelMetadata } from "../../model/metadata.js";
+import type { LabelRule, Prediction } from "../../model/inference.js";
+import type { ModelMetadata, Thresholds } from "../../model/metadata.js";
 import type { AppEnv } from "../env.js";
 import { readJsonBody } from "../json-body.js";
 import {
@@ -15,6 +15,9 @@ export interface ServedModelInfo {
   readonly directory: string;
   readonly backend: string;
   readonly metadata: ModelMetadata;
+  /** The rule labels come from, and the thresholds the `thresholds` rule cuts at. */
+  readonly labelRule: LabelRule;
+  readonly thresholds: Thresholds;
 }
 
 /** What the sentiment routes need from the serving engine. */
@@ -78,6 +81,7 @@ export function sentimentRoutes(
       const body: SentimentResponse = {
         label: prediction.label,
         score: prediction.score,
+        probabilities: prediction.probabilities,
         elapsed_time: seconds(started),
         model: { name: model.metadata.name, version: model.metadata.version },
       };
@@ -89,7 +93,11 @@ export function sentimentRoutes(
       const { predictions, model } = await scorer.score(texts);
       reportScoredTexts(onScored, c.var, texts, predictions, model, started);
       const body: BatchSentimentResponse = {
-        results: predictions.map(({ label, score }) => ({ label, score })),
+        results: predictions.map(({ label, score, probabilities }) => ({
+          label,
+          score,
+          probabilities,
+        })),
         elapsed_time: seconds(started),
         model: { name: model.metadata.name, version: model.metadata.version },
       };

@@ -116,6 +116,7 @@ describe("model metadata", () => {
     outputs: [
       { name: "score", datatype: "FP32", shape: [-1] },
       { name: "label", datatype: "BYTES", shape: [-1] },
+      { name: "probabilities", datatype: "FP32", shape: [-1, 3] },
     ],
   });
 
@@ -184,13 +185,36 @@ describe("inference", () => {
     expect(body.outputs.map(({ name, shape, datatype }) => ({ name, shape, datatype }))).toEqual([
       { name: "score", shape: [3], datatype: "FP32" },
       { name: "label", shape: [3], datatype: "BYTES" },
+      { name: "probabilities", shape: [3, 3], datatype: "FP32" },
     ]);
-    const [scores, labels] = body.outputs;
+    const [scores, labels, probabilities] = body.outputs;
     expect(scores?.data).toHaveLength(3);
     (scores?.data as number[] | undefined)?.forEach((score, i) => {
       expect(score).toBeCloseTo(expected[i]?.score ?? Number.NaN, 5);
     });
     expect(labels?.data).toEqual(expected.map((p) => p.label));
+    // Row-major: negative, neutral, positive of each text.
+    expect(probabilities?.data).toHaveLength(9);
+    expected.forEach((p, i) => {
+      const row = ((probabilities?.data ?? []) as number[]).slice(i * 3, i * 3 + 3);
+      expect(row[0]).toBeCloseTo(p.probabilities.negative, 5);
+      expect(row[1]).toBeCloseTo(p.probabilities.neutral, 5);
+      expect(row[2]).toBeCloseTo(p.probabilities.positive, 5);
+      expect(Math.abs((row[0] ?? 0) + (row[1] ?? 0) + (row[2] ?? 0) - 1)).toBeLessThan(1e-6);
+    });
+  });
+
+  it("answers only the probabilities tensor when only it is asked for", async () => {
+    const res = await infer({
+      ...textTensor(["great", "awful"]),
+      outputs: [{ name: "probabilities" }],
+    });
+    expect(res.status).toBe(200);
+    const body = res.json<InferResponse>();
+    expect(body.outputs.map(({ name, shape }) => ({ name, shape }))).toEqual([
+      { name: "probabilities", shape: [2, 3] },
+    ]);
+    expect(body.outputs[0]?.data).toHaveLength(6);
   });
 
   it("returns only the requested outputs, in the requested order", async () => {

@@ -24,14 +24,23 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 }
 
 describe("POST /v1/sentiment", () => {
-  it("answers label, score, elapsed time and model, as the model scores the text", async () => {
+  it("answers label, score, probabilities, elapsed time and model, as the model scores the text", async () => {
     const text = "I love this phone, the battery lasts forever";
     const res = await post("/v1/sentiment", { text });
     expect(res.status).toBe(200);
-    const body = res.json<{ label: string; score: number; elapsed_time: number; model: unknown }>();
+    const body = res.json<{
+      label: string;
+      score: number;
+      probabilities: Record<string, number>;
+      elapsed_time: number;
+      model: unknown;
+    }>();
     const [expected] = await reference.predict([text]);
     expect(body.score).toBeCloseTo(expected?.score ?? Number.NaN, 6);
     expect(body.label).toBe(expected?.label);
+    for (const key of ["negative", "neutral", "positive"] as const) {
+      expect(body.probabilities[key]).toBeCloseTo(expected?.probabilities[key] ?? Number.NaN, 6);
+    }
     expect(body.elapsed_time).toBeGreaterThanOrEqual(0);
     expect(body.model).toEqual({
       name: reference.metadata.name,
@@ -77,12 +86,20 @@ describe("POST /v1/sentiment/batch", () => {
     ];
     const res = await post("/v1/sentiment/batch", { texts });
     expect(res.status).toBe(200);
-    const body = res.json<{ results: { label: string; score: number }[]; model: unknown }>();
+    const body = res.json<{
+      results: { label: string; score: number; probabilities: Record<string, number> }[];
+      model: unknown;
+    }>();
     const expected = await reference.predict(texts);
     expect(body.results).toHaveLength(texts.length);
     body.results.forEach((result, index) => {
       expect(result.score).toBeCloseTo(expected[index]?.score ?? Number.NaN, 6);
       expect(result.label).toBe(expected[index]?.label);
+      expect(Object.keys(result)).toEqual(["label", "score", "probabilities"]);
+      expect(result.probabilities.positive).toBeCloseTo(
+        expected[index]?.probabilities.positive ?? Number.NaN,
+        6,
+      );
     });
   });
 
@@ -209,6 +226,9 @@ describe("GET /v1/models", () => {
       version: reference.metadata.version,
       thresholds: reference.metadata.thresholds,
       backend: "wasm",
+      classes: reference.metadata.classes ?? null,
+      labelRule: reference.labelRule,
+      labelThresholds: reference.thresholds,
     });
     expect(Object.keys(model?.metrics as object).length).toBeGreaterThan(0);
   });
