@@ -2,7 +2,7 @@
 
 export type SentimentLabel = "NEGATIVE" | "NEUTRAL" | "POSITIVE";
 
-/** The three-way model's class probabilities (sum 1); only sent by a three-way model. */
+/** Class probabilities (sum 1): a three-way model's own; absent from older versions of the service. */
 export interface SentimentProbabilities {
   readonly negative: number;
   readonly neutral: number;

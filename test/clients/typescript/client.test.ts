@@ -90,6 +90,9 @@ describe("against the real service", () => {
       elapsed_time: expect.any(Number),
     });
     expect(result.score).toBeGreaterThan(0.7);
+    const { negative, neutral, positive } = result.probabilities ?? {};
+    expect((negative ?? 0) + (neutral ?? 0) + (positive ?? 0)).toBeCloseTo(1, 6);
+    expect(positive).toBeGreaterThan(negative ?? 1);
   });
 
   it("scores 1,300 texts in batches of at most 512 and returns the results in input order", async () => {
