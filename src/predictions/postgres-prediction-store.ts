@@ -16,6 +16,8 @@ export interface PostgresPredictionStoreOptions {
   connectTimeoutMs?: number;
   /** Longest wait for one query before it counts as failed. Default 15 000 ms. */
   queryTimeoutMs?: number;
+  /** Daily partitions wholly older than this (ms) are dropped by maintain(); null or absent: kept. */
+  retentionMs?: number | null;
   /** Told about errors of idle connections (for instance the server went away). */
   onConnectionError?: (error: Error) => void;
 }
@@ -101,9 +103,9 @@ export class PostgresPredictionStore implements PredictionStore {
     }
   }
 
-  async insertBatch(records: readonly PredictionRecord[]): Promise<void> {
+  async insertBatch(records: readonly PredictionRecord[]): Promise<undefined> {
     this.assertOpen();
-    if (records.length === 0) return;
+    if (records.length === 0) return undefined;
     await this.pool.query(INSERT, [
       records.map((r) => r.id),
       records.map((r) => r.createdAt.toISOString()),
@@ -118,6 +120,7 @@ export class PostgresPredictionStore implements PredictionStore {
       records.map((r) => (r.text === null ? null : storable(r.text))),
       records.map((r) => r.textSha256),
     ]);
+    return undefined;
   }
 
   async *exportRows(options: ExportOptions = {}): AsyncIterable<PredictionRecord> {

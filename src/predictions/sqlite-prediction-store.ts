@@ -1,6 +1,7 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { accessSync, closeSync, constants, mkdirSync, openSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
+import { writeBatchBytes } from "./log-limits.js";
 import { pendingMigrations } from "./migrations.js";
 import type { PredictionRecord } from "./prediction-record.js";
 import { type PredictionRow, recordOfRow } from "./prediction-row.js";
@@ -9,7 +10,38 @@ import {
   type ExportOptions,
   type PredictionStore,
   PredictionStoreError,
+  type StoreUsage,
 } from "./prediction-store.js";
+import { SqlitePruner } from "./sqlite-pruner.js";
+
+/**
+ * Throws unless the process can create the SQLite file's directory and write in it (and write the
+ * file, when it exists): checked at start, so a read-only volume stops the start instead of
+ * dropping every record later.
+ */
+export function assertSqliteLocationWritable(path: string): void {
+  const dir = dirname(path);
+  const probe = join(dir, `.write-probe-${process.pid}-${Date.now()}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    closeSync(openSync(probe, "wx"));
+    unlinkSync(probe);
+  } catch (error) {
+    throw new PredictionStoreError(
+      "store_not_writable",
+      `cannot write in the prediction log's directory ${dir}: ${(error as Error).message}`,
+    );
+  }
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new PredictionStoreError(
+      "store_not_writable",
+      `cannot write the prediction log ${path}: ${(error as Error).message}`,
+    );
+  }
+}
 
 /** Where the embedded store lives unless told otherwise (relative to the working directory). */
 export const DEFAULT_SQLITE_PATH = "var/predictions.sqlite";
@@ -22,6 +54,12 @@ export interface SqlitePredictionStoreOptions {
   busyTimeoutMs?: number;
   /** How long migrate() waits for another process that is migrating. Default 10 000 ms. */
   migrationBusyTimeoutMs?: number;
+  /** Cap on file + WAL + shm in bytes (oldest records pruned); null or absent: no cap. */
+  maxBytes?: number | null;
+  /** Records older than this (ms) are pruned by maintain(); null or absent: kept. */
+  retentionMs?: number | null;
+  /** The largest write batch in bytes, reserved in the cap. Default: 200 records of 5000 characters. */
+  maxBatchBytes?: number;
 }
 
 const COLUMNS = `(id, created_at, request_id, issuer, subject, model_name, model_version, label,
@@ -87,6 +125,13 @@ export class SqlitePredictionStore implements PredictionStore {
   private readonly migrationBusyTimeoutMs: number;
   /** Prepared on the first insert (the table exists only after migrate()), then reused. */
   private insertAll: ((rows: readonly RecordTuple[]) => void) | undefined;
+  /** Created with the table (by migrate()); absent in a store that never migrated. */
+  private pruner: SqlitePruner | undefined;
+  private readonly pruneOptions: {
+    maxBytes: number | null;
+    retentionMs: number | null;
+    maxBatchBytes: number;
+  };
 
   /** Opens (creating it and its directory if needed) the database file at `path`. */
   constructor(
@@ -95,6 +140,12 @@ export class SqlitePredictionStore implements PredictionStore {
   ) {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 250;
     this.migrationBusyTimeoutMs = options.migrationBusyTimeoutMs ?? 10_000;
+    this.pruneOptions = {
+      maxBytes: options.maxBytes ?? null,
+      retentionMs: options.retentionMs ?? null,
+      maxBatchBytes:
+        options.maxBatchBytes ?? writeBatchBytes({ maxTextLength: 5000, logText: true }),
+    };
     mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { timeout: this.migrationBusyTimeoutMs });
     this.db.pragma("journal_mode = WAL");
@@ -107,6 +158,7 @@ export class SqlitePredictionStore implements PredictionStore {
     this.assertOpen();
     this.db.pragma(`busy_timeout = ${this.migrationBusyTimeoutMs}`);
     try {
+      this.useIncrementalVacuum();
       // BEGIN IMMEDIATE takes the write lock first, so a second process waits here and then
       // sees the versions the first one recorded.
       this.db
@@ -132,18 +184,45 @@ export class SqlitePredictionStore implements PredictionStore {
     } finally {
       this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
     }
+    this.pruner ??= new SqlitePruner(this.db, this.path, this.pruneOptions);
   }
 
-  async insertBatch(records: readonly PredictionRecord[]): Promise<void> {
+  /**
+   * Freed pages must be reusable and returnable to the filesystem: auto_vacuum = INCREMENTAL.
+   * A new file takes it before its first table; an existing one (schema v1 before the cap) needs
+   * one VACUUM, which rewrites the file (and briefly needs as much free space again).
+   */
+  private useIncrementalVacuum(): void {
+    const INCREMENTAL = 2;
+    if (this.db.pragma("auto_vacuum", { simple: true }) === INCREMENTAL) return;
+    this.db.pragma("auto_vacuum = INCREMENTAL");
+    const tables = this.db
+      .prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
+      .pluck()
+      .get() as number;
+    if (tables > 0) this.db.exec("VACUUM");
+  }
+
+  async insertBatch(records: readonly PredictionRecord[]): Promise<StoreUsage | undefined> {
     return this.insertRows(records.map(recordTuple));
   }
 
-  /** insertBatch for records already in their row form (what the writer thread receives). */
-  async insertRows(rows: readonly RecordTuple[]): Promise<void> {
+  /**
+   * insertBatch for records already in their row form (what the writer thread receives); then
+   * prunes for the cap, after the write's transaction.
+   */
+  async insertRows(rows: readonly RecordTuple[]): Promise<StoreUsage | undefined> {
     this.assertOpen();
-    if (rows.length === 0) return;
+    if (rows.length === 0) return undefined;
     this.insertAll ??= this.prepareInsertAll();
     this.insertAll(rows);
+    return this.pruner?.afterInsert();
+  }
+
+  /** Deletes records past retention and enforces the cap (time-boxed; see SqlitePruner). */
+  async maintain(nowMs: number): Promise<StoreUsage | undefined> {
+    this.assertOpen();
+    return this.pruner?.maintain(nowMs);
   }
 
   private prepareInsertAll(): (rows: readonly RecordTuple[]) => void {
