@@ -133,7 +133,8 @@ export class SqlitePruner {
       }
     }
     this.enforceCap(usage, MAINTENANCE_BUDGET_MS);
-    if (usage.prunedByRetention > 0 && this.plan !== undefined) this.releaseFreePages();
+    // Also after a restart with a lower cap: the file keeps its size until vacuumed.
+    this.releaseFreePages(MAINTENANCE_BUDGET_MS);
     return this.finish(usage);
   }
 
@@ -176,16 +177,28 @@ export class SqlitePruner {
       }
       live = this.livePages();
     }
-    if (usage.prunedByCap > 0) this.releaseFreePages();
+    if (usage.prunedByCap > 0) this.releaseFreePages(0);
   }
 
-  /** Returns free pages above the high water mark to the filesystem (the file shrinks at the next checkpoint). */
-  private releaseFreePages(): void {
+  /**
+   * Returns free pages above the high water mark to the filesystem, a step at a time while
+   * `budgetMs` lasts (at least one step).
+   */
+  private releaseFreePages(budgetMs: number): void {
     const plan = this.plan;
     if (plan === undefined) return;
-    const pages = this.db.pragma("page_count", { simple: true }) as number;
-    const excess = pages - plan.highWaterPages;
-    if (excess > 0) this.db.pragma(`incremental_vacuum(${Math.min(excess, plan.stepPages)})`);
+    const started = performance.now();
+    let released = false;
+    do {
+      const pages = this.db.pragma("page_count", { simple: true }) as number;
+      const free = this.db.pragma("freelist_count", { simple: true }) as number;
+      const excess = Math.min(free, pages - plan.highWaterPages);
+      if (excess <= 0) break;
+      this.db.pragma(`incremental_vacuum(${Math.min(excess, plan.stepPages)})`);
+      released = true;
+    } while (performance.now() - started < budgetMs);
+    // In WAL mode the file shrinks only when a checkpoint copies the vacuumed pages back.
+    if (released) this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
 
   private livePages(): number {
