@@ -124,10 +124,12 @@ export class SqlitePruner {
       while (performance.now() - started < MAINTENANCE_BUDGET_MS) {
         const stepStarted = performance.now();
         const deleted = this.statements.deleteOlderThan.run(cutoff, RETENTION_STEP_ROWS).changes;
-        usage.longestPruneStepMs = Math.max(
-          usage.longestPruneStepMs,
-          performance.now() - stepStarted,
-        );
+        if (deleted > 0) {
+          usage.longestPruneStepMs = Math.max(
+            usage.longestPruneStepMs,
+            performance.now() - stepStarted,
+          );
+        }
         usage.prunedByRetention += deleted;
         if (deleted < RETENTION_STEP_ROWS) break;
       }
