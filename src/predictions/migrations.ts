@@ -117,6 +117,46 @@ export const MIGRATIONS: readonly Migration[] = [
       "DROP TABLE predictions_v1",
     ],
   },
+  {
+    version: 3,
+    description: "SQLite: compact rows (binary id and hash, time in epoch ms), a predictions view",
+    // Measured (64,000 records, 31-byte texts, file with indexes): 372 -> 252 bytes a record.
+    // The id (16 bytes, not 36) and the time (an integer, not 24 characters) are also in indexes.
+    sqlite: [
+      `CREATE TABLE prediction_rows (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id BLOB NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        label TEXT NOT NULL CHECK (${LABEL_CHECK}),
+        score REAL NOT NULL,
+        latency_ms REAL NOT NULL,
+        text TEXT,
+        text_sha256 BLOB NOT NULL
+      )`,
+      "CREATE INDEX prediction_rows_created_at ON prediction_rows (created_at)",
+      `INSERT INTO prediction_rows (seq, id, created_at, request_id, issuer, subject, model_name,
+        model_version, label, score, latency_ms, text, text_sha256)
+       SELECT seq, unhex(replace(id, '-', '')),
+        CAST(round(unixepoch(created_at, 'subsec') * 1000) AS INTEGER), request_id, issuer,
+        subject, model_name, model_version, label, score, latency_ms, text, unhex(text_sha256)
+       FROM predictions`,
+      "DROP TABLE predictions",
+      // The v1 shape, for people and tools reading the file with sqlite3.
+      `CREATE VIEW predictions AS SELECT seq,
+        lower(substr(hex(id), 1, 8) || '-' || substr(hex(id), 9, 4) || '-' || substr(hex(id), 13, 4)
+          || '-' || substr(hex(id), 17, 4) || '-' || substr(hex(id), 21)) AS id,
+        strftime('%Y-%m-%dT%H:%M:%fZ', created_at / 1000.0, 'unixepoch') AS created_at,
+        request_id, issuer, subject, model_name, model_version, label, score, latency_ms, text,
+        lower(hex(text_sha256)) AS text_sha256
+       FROM prediction_rows`,
+    ],
+    postgres: [],
+  },
 ];
 
 /** Migrations not yet applied, in version order. */

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { writeBatchBytes } from "./log-limits.js";
 import { pendingMigrations } from "./migrations.js";
 import type { PredictionRecord } from "./prediction-record.js";
-import { type PredictionRow, recordOfRow } from "./prediction-row.js";
+import { recordOfRow } from "./prediction-row.js";
 import {
   DEFAULT_EXPORT_PAGE_SIZE,
   type ExportOptions,
@@ -68,7 +68,7 @@ const ROW_PARAMETERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /** An INSERT of `rows` rows: one statement per 16 rows costs about 30% less per row than one per row. */
 function insertStatement(rows: number): string {
-  return `INSERT INTO predictions ${COLUMNS}
+  return `INSERT INTO prediction_rows ${COLUMNS}
   VALUES ${Array(rows).fill(ROW_PARAMETERS).join(", ")}
   ON CONFLICT (id) DO NOTHING`;
 }
@@ -112,9 +112,50 @@ export function recordTuple(r: PredictionRecord): RecordTuple {
   ];
 }
 
-/** The statement's parameters for one row: its values, the time as ISO-8601 text. */
-function rowParameters([id, createdAtMs, ...rest]: RecordTuple): unknown[] {
-  return [id, new Date(createdAtMs).toISOString(), ...rest];
+/** The statement's parameters for one row: the id and hash as bytes, the time in epoch ms. */
+function rowParameters(tuple: RecordTuple): unknown[] {
+  const [id, createdAtMs, ...rest] = tuple;
+  const values: unknown[] = [uuidBytes(id), createdAtMs, ...rest];
+  values[11] = Buffer.from(tuple[11], "hex");
+  return values;
+}
+
+/** A UUID's 16 bytes. */
+function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replaceAll("-", ""), "hex");
+}
+
+/** The canonical 8-4-4-4-12 form of a UUID's 16 bytes. */
+function uuidOfBytes(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A `prediction_rows` row as better-sqlite3 returns it. */
+interface StoredRow {
+  seq: number;
+  id: Buffer;
+  created_at: number;
+  request_id: string;
+  issuer: string;
+  subject: string;
+  model_name: string;
+  model_version: string;
+  label: string;
+  score: number;
+  latency_ms: number;
+  text: string | null;
+  text_sha256: Buffer;
+}
+
+/** The record a stored row holds (the label was checked by the table's CHECK constraint). */
+function recordOfStoredRow(row: StoredRow): PredictionRecord {
+  return recordOfRow({
+    ...row,
+    id: uuidOfBytes(row.id),
+    created_at: new Date(row.created_at),
+    text_sha256: row.text_sha256.toString("hex"),
+  });
 }
 
 /** The embedded store: one SQLite file in WAL mode (readers never block the writer). */
@@ -239,19 +280,18 @@ export class SqlitePredictionStore implements PredictionStore {
 
   async *exportRows(options: ExportOptions = {}): AsyncIterable<PredictionRecord> {
     const pageSize = options.pageSize ?? DEFAULT_EXPORT_PAGE_SIZE;
-    // ISO-8601 UTC strings of one fixed format sort like the instants they name.
-    const since = options.since?.toISOString() ?? "";
-    const until = options.until?.toISOString() ?? "\uffff";
+    const since = options.since?.getTime() ?? Number.MIN_SAFE_INTEGER;
+    const until = options.until?.getTime() ?? Number.MAX_SAFE_INTEGER;
     const page = this.db.prepare(
-      `SELECT * FROM predictions
+      `SELECT * FROM prediction_rows
        WHERE seq > ? AND created_at >= ? AND created_at < ?
        ORDER BY seq LIMIT ?`,
     );
     let after = 0;
     for (;;) {
       this.assertOpen();
-      const rows = page.all(after, since, until, pageSize) as PredictionRow<number>[];
-      for (const row of rows) yield recordOfRow(row);
+      const rows = page.all(after, since, until, pageSize) as StoredRow[];
+      for (const row of rows) yield recordOfStoredRow(row);
       const last = rows.at(-1);
       if (last === undefined || rows.length < pageSize) return;
       after = last.seq;

@@ -95,16 +95,16 @@ export class SqlitePruner {
       );
     }
     this.statements = {
-      bounds: db.prepare("SELECT min(seq) AS first, max(seq) AS last FROM predictions"),
+      bounds: db.prepare("SELECT min(seq) AS first, max(seq) AS last FROM prediction_rows"),
       createdAtOfSeq: db
-        .prepare("SELECT created_at FROM predictions WHERE seq < ? ORDER BY seq DESC LIMIT 1")
+        .prepare("SELECT created_at FROM prediction_rows WHERE seq < ? ORDER BY seq DESC LIMIT 1")
         .pluck(),
-      deleteBelowSeq: db.prepare("DELETE FROM predictions WHERE seq < ?"),
+      deleteBelowSeq: db.prepare("DELETE FROM prediction_rows WHERE seq < ?"),
       deleteOlderThan: db.prepare(
-        `DELETE FROM predictions WHERE seq IN
-          (SELECT seq FROM predictions WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
+        `DELETE FROM prediction_rows WHERE seq IN
+          (SELECT seq FROM prediction_rows WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
       ),
-      oldest: db.prepare("SELECT created_at FROM predictions ORDER BY seq LIMIT 1").pluck(),
+      oldest: db.prepare("SELECT created_at FROM prediction_rows ORDER BY seq LIMIT 1").pluck(),
     };
   }
 
@@ -120,7 +120,7 @@ export class SqlitePruner {
     const usage = emptyUsage();
     const started = performance.now();
     if (this.options.retentionMs !== null) {
-      const cutoff = new Date(nowMs - this.options.retentionMs).toISOString();
+      const cutoff = nowMs - this.options.retentionMs;
       while (performance.now() - started < MAINTENANCE_BUDGET_MS) {
         const stepStarted = performance.now();
         const deleted = this.statements.deleteOlderThan.run(cutoff, RETENTION_STEP_ROWS).changes;
@@ -167,7 +167,7 @@ export class SqlitePruner {
       }
       const below = bounds.first + count;
       const stepStarted = performance.now();
-      const newest = this.statements.createdAtOfSeq.get(below) as string | undefined;
+      const newest = this.statements.createdAtOfSeq.get(below) as number | undefined;
       const deleted = this.statements.deleteBelowSeq.run(below).changes;
       usage.longestPruneStepMs = Math.max(
         usage.longestPruneStepMs,
@@ -175,7 +175,7 @@ export class SqlitePruner {
       );
       usage.prunedByCap += deleted;
       if (newest !== undefined) {
-        usage.capPrunedNewestMs = Math.max(usage.capPrunedNewestMs ?? 0, Date.parse(newest));
+        usage.capPrunedNewestMs = Math.max(usage.capPrunedNewestMs ?? 0, newest);
       }
       live = this.livePages();
     }
@@ -212,8 +212,8 @@ export class SqlitePruner {
   private finish(usage: StoreUsage): StoreUsage {
     usage.bytesOnDisk =
       fileSize(this.path) + fileSize(`${this.path}-wal`) + fileSize(`${this.path}-shm`);
-    const oldest = this.statements.oldest.get() as string | undefined;
-    usage.oldestRecordMs = oldest === undefined ? null : Date.parse(oldest);
+    const oldest = this.statements.oldest.get() as number | undefined;
+    usage.oldestRecordMs = oldest ?? null;
     return usage;
   }
 }

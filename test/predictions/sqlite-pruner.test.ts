@@ -116,7 +116,7 @@ describe("SqlitePredictionStore with a size cap and retention", () => {
     expect(diskBytes(file)).toBeLessThanOrEqual(1_500_000);
   });
 
-  it("migrates an existing file to auto_vacuum = INCREMENTAL, keeping its rows", async () => {
+  it("migrates a v1 file to auto_vacuum = INCREMENTAL and compact rows, keeping every field", async () => {
     const dir = await temporaryDirectory();
     cleanups.push(() => dir.remove());
     const file = join(dir.path, "v1.sqlite");
@@ -128,16 +128,41 @@ describe("SqlitePredictionStore with a size cap and retention", () => {
     for (const statement of MIGRATIONS[0]?.sqlite ?? []) db.exec(statement);
     db.prepare("INSERT INTO schema_migrations VALUES (1, 'v1', ?)").run(new Date().toISOString());
     expect(db.pragma("auto_vacuum", { simple: true })).toBe(0);
+    // Rows as a v1 service wrote them: the time as ISO text, the id and hash as hex text.
+    const before = [sampleRecord(), sampleRecord({ text: 'a "quoted", multi\nline 😀' }, false)];
+    const insert = db.prepare(
+      `INSERT INTO predictions (id, created_at, request_id, issuer, subject, model_name,
+        model_version, label, score, latency_ms, text, text_sha256)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const r of before) {
+      insert.run(
+        r.id,
+        r.createdAt.toISOString(),
+        r.requestId,
+        r.issuer,
+        r.subject,
+        r.modelName,
+        r.modelVersion,
+        r.label,
+        r.score,
+        r.latencyMs,
+        r.text,
+        r.textSha256,
+      );
+    }
+    const v1Rows = db.prepare("SELECT * FROM predictions ORDER BY seq").all();
     db.close();
-    const before = sampleRecord();
-    const v1 = new SqlitePredictionStore(file);
-    await v1.insertBatch([before]);
-    await v1.close();
 
     const { store } = await newStore({ maxBytes: 3_000_000 }, file);
+    expect(await collect(store.exportRows())).toEqual(before);
+    const after = sampleRecord();
+    await store.insertBatch([after]);
+    expect(await collect(store.exportRows())).toEqual([...before, after]);
     const check = new Database(file, { readonly: true });
     cleanups.push(async () => check.close());
     expect(check.pragma("auto_vacuum", { simple: true })).toBe(2);
-    expect(await collect(store.exportRows())).toEqual([before]);
+    // The predictions view still shows the v1 columns, value for value.
+    expect(check.prepare("SELECT * FROM predictions ORDER BY seq LIMIT 2").all()).toEqual(v1Rows);
   });
 });
