@@ -355,7 +355,7 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: "prediction_log_bytes",
-      help: "Bytes the prediction log takes on disk (SQLite file + WAL + shm), at the last write.",
+      help: "Bytes the prediction log takes on disk: SQLite file + WAL + shm at the last write, or the PostgreSQL partitions at the last maintenance.",
       registers,
       collect() {
         const bytes = stats()?.bytesOnDisk;
