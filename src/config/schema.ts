@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DEFAULT_MAX_REPLAY_ENTRIES } from "../asap/replay/memory-replay-guard.js";
 import { DEFAULT_TOKEN_CACHE_MAX_ENTRIES } from "../asap/verified-token-cache.js";
 import { LABEL_RULES } from "../model/labels.js";
+import { minimumCapBytes, parseByteSize, parseRetention } from "../predictions/log-limits.js";
 
 const BOOLEAN_WORDS = new Map([
   ["true", true],
@@ -39,19 +40,36 @@ const issuerList = z.union([
   ),
 ]);
 
-/** Probabilities from JSON or from environment strings. */
+/** Probabilities from JSON or from environment strings (a negative one is refused by min). */
 const probability = z.preprocess(
-  (value) => (typeof value === "string" && /^\s*\d*\.?\d+\s*$/.test(value) ? Number(value) : value),
+  (value) =>
+    typeof value === "string" && /^\s*-?\d*\.?\d+\s*$/.test(value) ? Number(value) : value,
   z
     .number({ error: "must be a number" })
     .min(0, { error: "must be at least 0" })
     .max(1, { error: "must be at most 1" }),
 );
 
+/** Durations like `30d`, `12h`, `90m`; `0` or `off` is null (keep everything). Milliseconds after parsing. */
+const retention = z.preprocess((value) => {
+  const ms = parseRetention(value);
+  return ms === undefined ? value : ms;
+}, z
+  .number({ error: "must be a duration such as 30d, 12h or 90m, or 0/off to keep everything" })
+  .nullable());
+
+/** Sizes like `10000000`, `500MB`, `1GiB`; `0` or `off` is null (no cap). Bytes after parsing. */
+const byteSize = z.preprocess((value) => {
+  const bytes = parseByteSize(value);
+  return bytes === undefined ? value : bytes;
+}, z
+  .number({ error: "must be a size in bytes such as 1000000000, 500MB or 1GiB, or 0/off" })
+  .nullable());
+
 const path = z.string().min(1);
 const optionalPath = path.nullable().default(null);
 
-export const configSchema = z.strictObject({
+const configObject = z.strictObject({
   server: z
     .strictObject({
       host: z.string().min(1).default("0.0.0.0"),
@@ -153,6 +171,15 @@ export const configSchema = z.strictObject({
       logText: flag.default(true),
       /** Records waiting for the database beyond which new ones are counted as dropped. */
       maxBufferedRecords: integer(100, 10_000_000).default(10_000),
+      /**
+       * The SQLite log's cap on its file + WAL + shm: the oldest records are pruned to stay under
+       * it. null (0/off) keeps growing. PostgreSQL is bounded by `retention` instead.
+       */
+      maxBytes: byteSize.default(2 ** 30),
+      /** Records older than this are pruned (null: kept forever). Milliseconds; `30d` in files. */
+      retention: retention.default(30 * 86_400_000),
+      /** Share of requests logged (0..1), decided per request id: a batch is kept or skipped whole. */
+      sampleRate: probability.default(1),
     })
     .prefault({}),
   rateLimit: z
@@ -195,6 +222,21 @@ export const configSchema = z.strictObject({
     .prefault({}),
 });
 
+/** Checks across sections. */
+export const configSchema = configObject.superRefine((config, context) => {
+  const { maxBytes, logText, enabled, databaseUrl } = config.predictions;
+  // The cap bounds the SQLite file; PostgreSQL is bounded by retention.
+  if (!enabled || maxBytes === null || /^postgres(ql)?:/i.test(databaseUrl ?? "")) return;
+  const minimum = minimumCapBytes({ maxTextLength: config.model.maxTextLength, logText });
+  if (maxBytes < minimum) {
+    context.addIssue({
+      code: "custom",
+      path: ["predictions", "maxBytes"],
+      message: `${maxBytes} bytes is smaller than two write batches (${minimum} bytes: 200 records of up to ${config.model.maxTextLength} characters, one batch in the WAL and one in the file); raise it or set 0/off for no cap`,
+    });
+  }
+});
+
 export type AppConfig = z.infer<typeof configSchema>;
 export type AppConfigInput = z.input<typeof configSchema>;
 
@@ -235,6 +277,9 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<string, readonly [string, st
   PREDICTION_LOG: ["predictions", "enabled"],
   DATABASE_URL: ["predictions", "databaseUrl"],
   PREDICTION_LOG_TEXT: ["predictions", "logText"],
+  PREDICTION_LOG_MAX_BYTES: ["predictions", "maxBytes"],
+  PREDICTION_LOG_RETENTION: ["predictions", "retention"],
+  PREDICTION_LOG_SAMPLE_RATE: ["predictions", "sampleRate"],
   RATE_LIMIT_ENABLED: ["rateLimit", "enabled"],
   RATE_LIMIT_RPS: ["rateLimit", "requestsPerSecond"],
   RATE_LIMIT_BURST: ["rateLimit", "burst"],

@@ -4,7 +4,7 @@
 // depth, worker counts, prediction-log counters) is read at scrape time, so nothing is recorded
 // twice and a scrape always shows the current value.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { PredictionLogStats } from "../predictions/prediction-log.js";
+import { DROP_REASONS, type PredictionLogStats } from "../predictions/prediction-log.js";
 import type { ServingStats } from "../serving/serving-engine.js";
 import {
   issuerLabel,
@@ -308,11 +308,6 @@ export class ServiceMetrics {
         "written",
       ],
       [
-        "prediction_log_records_dropped_total",
-        "Prediction records that could not be kept (buffer full, invalid, after close).",
-        "dropped",
-      ],
-      [
         "prediction_log_write_failures_total",
         "Prediction-store writes that failed (each is retried).",
         "failedAttempts",
@@ -331,5 +326,70 @@ export class ServiceMetrics {
         },
       });
     }
+    new Counter({
+      name: "prediction_log_records_dropped_total",
+      help: "Prediction records that could not be kept, by reason (buffer full, invalid, after close, unwritten at shutdown).",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        const current = stats();
+        if (!current) return;
+        this.reset();
+        for (const reason of DROP_REASONS) {
+          setTotal(this, current.droppedByReason[reason], { reason });
+        }
+      },
+    });
+    new Counter({
+      name: "prediction_log_records_sampled_out_total",
+      help: "Prediction records not logged on purpose: their request was sampled out (PREDICTION_LOG_SAMPLE_RATE).",
+      registers,
+      collect() {
+        const current = stats();
+        if (!current) return;
+        this.reset();
+        setTotal(this, current.sampledOut);
+      },
+    });
+    new Counter({
+      name: "prediction_log_records_pruned_total",
+      help: "Stored prediction records deleted later, by reason (cap: PREDICTION_LOG_MAX_BYTES, retention: PREDICTION_LOG_RETENTION).",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        const current = stats();
+        if (!current) return;
+        this.reset();
+        setTotal(this, current.pruned.cap, { reason: "cap" });
+        setTotal(this, current.pruned.retention, { reason: "retention" });
+      },
+    });
+    new Gauge({
+      name: "prediction_log_bytes",
+      help: "Bytes the prediction log takes on disk: SQLite file + WAL + shm at the last write, or the PostgreSQL partitions at the last maintenance.",
+      registers,
+      collect() {
+        const bytes = stats()?.bytesOnDisk;
+        if (bytes !== undefined) this.set(bytes);
+      },
+    });
+    new Gauge({
+      name: "prediction_log_oldest_record_age_seconds",
+      help: "Age of the oldest stored prediction record (as of the store's last report).",
+      registers,
+      collect() {
+        const oldest = stats()?.oldestRecordMs;
+        if (typeof oldest === "number") this.set(Math.max(0, (Date.now() - oldest) / 1000));
+      },
+    });
+    new Gauge({
+      name: "prediction_log_prune_step_max_seconds",
+      help: "Longest single pruning step of the prediction store's writer (one transaction).",
+      registers,
+      collect() {
+        const current = stats();
+        if (current) this.set(current.longestPruneStepMs / 1000);
+      },
+    });
   }
 }

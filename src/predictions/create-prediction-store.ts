@@ -8,6 +8,7 @@ import {
   PredictionStoreError,
 } from "./prediction-store.js";
 import {
+  assertSqliteLocationWritable,
   DEFAULT_SQLITE_PATH,
   SqlitePredictionStore,
   type SqlitePredictionStoreOptions,
@@ -49,6 +50,18 @@ export function predictionStoreLocation(
     "unsupported_database_url",
     "DATABASE_URL must start with postgres://, postgresql:// or sqlite:",
   );
+}
+
+/**
+ * Refuses a store the service could not write: for SQLite, a directory it cannot create or write
+ * in. (PostgreSQL is checked by its first write, which is retried: the database may start later.)
+ */
+export function assertPredictionStoreWritable(
+  databaseUrl: string | undefined,
+  options: Pick<CreatePredictionStoreOptions, "sqlitePath"> = {},
+): void {
+  const location = predictionStoreLocation(databaseUrl, options);
+  if (location.kind === "sqlite") assertSqliteLocationWritable(location.path);
 }
 
 /** Opens the store named by `DATABASE_URL` (see predictionStoreLocation) in this thread. */

@@ -1,8 +1,10 @@
 export {
+  assertPredictionStoreWritable,
   type CreatePredictionStoreOptions,
   createPredictionStore,
   openPredictionSink,
 } from "./create-prediction-store.js";
+export { writeBatchBytes } from "./log-limits.js";
 export { PostgresPredictionStore } from "./postgres-prediction-store.js";
 export {
   PredictionLog,

@@ -1,5 +1,6 @@
+import { sampledIn, WRITE_BATCH_RECORDS } from "./log-limits.js";
 import type { PredictionRecord } from "./prediction-record.js";
-import type { PredictionSink } from "./prediction-store.js";
+import type { PredictionSink, StoreUsage } from "./prediction-store.js";
 
 /** The few logger methods the log needs; a pino `Logger` fits. */
 export interface PredictionLogLogger {
@@ -28,6 +29,12 @@ export interface PredictionLogOptions {
   writeTimeoutMs?: number;
   /** At most one "records dropped" line per interval, with the count since the last. Default 10 000 ms. */
   dropLogIntervalMs?: number;
+  /** Share of requests logged, 0..1 (default 1), decided per request id (see sampledIn). */
+  sampleRate?: number;
+  /** The store's retention in ms (null: none); only compared with what the cap prunes, for the warning. */
+  retentionMs?: number | null;
+  /** How often the store's retention runs (see PredictionSink.maintain). Default 60 000 ms. */
+  maintenanceIntervalMs?: number;
   /** Milliseconds since the epoch. */
   clock?: () => number;
 }
@@ -39,13 +46,31 @@ export interface PredictionLogStats {
   written: number;
   /** Records that could not be kept: buffer full, invalid, recorded after close, or still unwritten when close() gave up. */
   dropped: number;
+  /** `dropped` by reason. */
+  droppedByReason: Record<DropReason, number>;
+  /** Records not logged on purpose: their request was sampled out (PREDICTION_LOG_SAMPLE_RATE). */
+  sampledOut: number;
+  /** Stored records the store deleted later, by reason. */
+  pruned: { cap: number; retention: number };
+  /** The store's size on disk at its last report (SQLite only); undefined until known. */
+  bytesOnDisk: number | undefined;
+  /** Creation time (epoch ms) of the oldest stored record at the store's last report; null when empty. */
+  oldestRecordMs: number | null | undefined;
+  /** Longest single pruning step reported by the store, in ms. */
+  longestPruneStepMs: number;
   /** Write attempts that failed (each is retried). */
   failedAttempts: number;
   /** Failed attempts since the last successful write. */
   consecutiveFailures: number;
 }
 
-export type DropReason = "buffer_full" | "invalid_record" | "log_closed" | "shutdown_timeout";
+export const DROP_REASONS = [
+  "buffer_full",
+  "invalid_record",
+  "log_closed",
+  "shutdown_timeout",
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
 
 const LABELS = new Set(["NEGATIVE", "NEUTRAL", "POSITIVE"]);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -83,10 +108,12 @@ class WriteTimeoutError extends Error {
 }
 
 /** Rejects with a WriteTimeoutError when `write` takes longer than `ms`. */
-async function writeWithin(write: Promise<void>, ms: number): Promise<void> {
+async function writeWithin<T>(write: Promise<T>, ms: number): Promise<T> {
   // A write that lost the race may still settle later; its outcome is ignored on purpose.
   write.catch(() => undefined);
-  if ((await within(write, ms)) === "timeout") throw new WriteTimeoutError(ms);
+  const outcome = await within(write, ms);
+  if (outcome === "timeout") throw new WriteTimeoutError(ms);
+  return outcome;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -127,10 +154,26 @@ export class PredictionLog {
   private readonly writeTimeoutMs: number;
   private readonly dropLogIntervalMs: number;
   private readonly clock: () => number;
+  private readonly sampleRate: number;
+  private readonly retentionMs: number | null;
+  private readonly maintenanceIntervalMs: number;
 
   private buffer: PredictionRecord[] = [];
   private written = 0;
   private dropped = 0;
+  private readonly droppedByReason = Object.fromEntries(
+    DROP_REASONS.map((reason) => [reason, 0]),
+  ) as Record<DropReason, number>;
+  private sampledOut = 0;
+  private lastSampledRequestId: string | undefined;
+  private lastSampledIn = true;
+  private readonly pruned = { cap: 0, retention: 0 };
+  private bytesOnDisk: number | undefined;
+  private oldestRecordMs: number | null | undefined;
+  private longestPruneStepMs = 0;
+  private warnedCapOutpacesRetention = false;
+  private lastMaintenanceAt: number;
+  private maintaining = false;
   private failedAttempts = 0;
   private consecutiveFailures = 0;
   private retryDelayMs: number;
@@ -157,12 +200,20 @@ export class PredictionLog {
       options.maxBufferedRecords ?? 10_000,
       "maxBufferedRecords",
     );
-    this.batchSize = positiveInteger(options.batchSize ?? 200, "batchSize");
+    this.batchSize = positiveInteger(options.batchSize ?? WRITE_BATCH_RECORDS, "batchSize");
     this.initialRetryDelayMs = options.initialRetryDelayMs ?? 500;
     this.maxRetryDelayMs = Math.max(options.maxRetryDelayMs ?? 30_000, this.initialRetryDelayMs);
     this.writeTimeoutMs = options.writeTimeoutMs ?? 20_000;
     this.dropLogIntervalMs = options.dropLogIntervalMs ?? 10_000;
     this.clock = options.clock ?? Date.now;
+    this.sampleRate = options.sampleRate ?? 1;
+    if (!(this.sampleRate >= 0 && this.sampleRate <= 1)) {
+      throw new RangeError("sampleRate must be between 0 and 1");
+    }
+    this.retentionMs = options.retentionMs ?? null;
+    this.maintenanceIntervalMs = options.maintenanceIntervalMs ?? 60_000;
+    // The first maintenance runs at the first tick: a restarted service prunes what aged meanwhile.
+    this.lastMaintenanceAt = Number.NEGATIVE_INFINITY;
     this.retryDelayMs = this.initialRetryDelayMs;
     this.interval = setInterval(() => this.tick(), options.flushIntervalMs ?? 1000);
     // The timer alone must not keep a process alive; close() is what flushes at shutdown.
@@ -176,6 +227,7 @@ export class PredictionLog {
         this.noteDropped(1, "log_closed");
         return;
       }
+      if (!this.keeps(record.requestId)) return;
       const invalid = invalidRecordReason(record);
       if (invalid !== undefined) {
         this.noteDropped(1, "invalid_record", invalid);
@@ -190,7 +242,22 @@ export class PredictionLog {
     } catch {
       // Unreachable unless a record's getters throw; the record is still accounted for.
       this.dropped += 1;
+      this.droppedByReason.invalid_record += 1;
     }
+  }
+
+  /**
+   * Whether records of this request are logged (sampling); counts the ones that are not. A
+   * request's texts arrive one after another, so the last decision is reused.
+   */
+  private keeps(requestId: unknown): boolean {
+    if (this.sampleRate >= 1) return true;
+    if (requestId !== this.lastSampledRequestId) {
+      this.lastSampledRequestId = typeof requestId === "string" ? requestId : undefined;
+      this.lastSampledIn = typeof requestId !== "string" || sampledIn(requestId, this.sampleRate);
+    }
+    if (!this.lastSampledIn) this.sampledOut += 1;
+    return this.lastSampledIn;
   }
 
   stats(): PredictionLogStats {
@@ -198,6 +265,12 @@ export class PredictionLog {
       buffered: this.buffer.length,
       written: this.written,
       dropped: this.dropped,
+      droppedByReason: { ...this.droppedByReason },
+      sampledOut: this.sampledOut,
+      pruned: { ...this.pruned },
+      bytesOnDisk: this.bytesOnDisk,
+      oldestRecordMs: this.oldestRecordMs,
+      longestPruneStepMs: this.longestPruneStepMs,
       failedAttempts: this.failedAttempts,
       consecutiveFailures: this.consecutiveFailures,
     };
@@ -249,6 +322,7 @@ export class PredictionLog {
     this.buffer = [];
     if (unwritten > 0) {
       this.dropped += unwritten;
+      this.droppedByReason.shutdown_timeout += unwritten;
       this.log(
         "error",
         { dropped: unwritten, droppedTotal: this.dropped, reason: "shutdown_timeout" },
@@ -270,8 +344,9 @@ export class PredictionLog {
     const run = this.writeChain.then(async () => {
       if (this.state === "closed" || this.buffer.length === 0) return undefined;
       const batch = this.buffer.slice(0, this.batchSize);
+      let usage: StoreUsage | undefined;
       try {
-        await writeWithin(this.writeBatch(batch), this.writeTimeoutMs);
+        usage = await writeWithin(this.writeBatch(batch), this.writeTimeoutMs);
       } catch (error) {
         this.noteWriteFailure(error, batch.length);
         return error ?? new Error("write failed");
@@ -281,6 +356,7 @@ export class PredictionLog {
       // Only this (serialised) path removes from the head; record() only appends.
       this.buffer.splice(0, batch.length);
       this.written += batch.length;
+      this.noteUsage(usage);
       if (this.consecutiveFailures > 0) {
         this.log(
           "info",
@@ -300,12 +376,67 @@ export class PredictionLog {
     return this.state === "closed";
   }
 
-  private async writeBatch(batch: readonly PredictionRecord[]): Promise<void> {
-    if (!this.migrated) {
-      await this.store.migrate();
-      this.migrated = true;
-    }
-    await this.store.insertBatch(batch);
+  private async writeBatch(batch: readonly PredictionRecord[]): Promise<StoreUsage | undefined> {
+    await this.ensureMigrated();
+    return await this.store.insertBatch(batch);
+  }
+
+  private async ensureMigrated(): Promise<void> {
+    if (this.migrated) return;
+    await this.store.migrate();
+    this.migrated = true;
+  }
+
+  /** Runs the store's retention between writes (never concurrently with one). */
+  private maintainStore(): void {
+    const maintain = this.store.maintain?.bind(this.store);
+    if (maintain === undefined || this.maintaining || this.state !== "open") return;
+    this.maintaining = true;
+    this.lastMaintenanceAt = this.clock();
+    const run = this.writeChain.then(async () => {
+      try {
+        if (this.state !== "open") return;
+        await this.ensureMigrated();
+        this.noteUsage(await maintain(this.clock()));
+      } catch (error) {
+        this.log(
+          "warn",
+          { store: this.store.kind, error: messageOf(error) },
+          "prediction store maintenance (retention) failed; will retry",
+        );
+      } finally {
+        this.maintaining = false;
+      }
+    });
+    this.writeChain = run;
+  }
+
+  /** Counts what the store pruned and warns once when the cap prunes records retention would keep. */
+  private noteUsage(usage: StoreUsage | undefined): void {
+    if (usage === undefined) return;
+    this.pruned.cap += usage.prunedByCap;
+    this.pruned.retention += usage.prunedByRetention;
+    if (usage.bytesOnDisk !== null) this.bytesOnDisk = usage.bytesOnDisk;
+    this.oldestRecordMs = usage.oldestRecordMs;
+    this.longestPruneStepMs = Math.max(this.longestPruneStepMs, usage.longestPruneStepMs);
+    if (this.warnedCapOutpacesRetention || usage.prunedByCap === 0) return;
+    const now = this.clock();
+    const retentionWouldKeep =
+      this.retentionMs === null ||
+      (usage.capPrunedNewestMs !== null && usage.capPrunedNewestMs > now - this.retentionMs);
+    if (!retentionWouldKeep) return;
+    this.warnedCapOutpacesRetention = true;
+    const keptMs = usage.oldestRecordMs === null ? null : now - usage.oldestRecordMs;
+    this.log(
+      "warn",
+      {
+        store: this.store.kind,
+        prunedByCap: usage.prunedByCap,
+        keptHours: keptMs === null ? null : Math.round(keptMs / 36_000) / 100,
+        retentionHours: this.retentionMs === null ? null : this.retentionMs / 3_600_000,
+      },
+      "prediction log: the size cap (PREDICTION_LOG_MAX_BYTES) prunes records younger than the retention (PREDICTION_LOG_RETENTION); raise the cap, shorten the retention or lower PREDICTION_LOG_SAMPLE_RATE (this warning is logged once)",
+    );
   }
 
   private noteWriteFailure(error: unknown, batchSize: number): void {
@@ -326,6 +457,7 @@ export class PredictionLog {
 
   private tick(): void {
     this.logPendingDrops(false);
+    if (this.clock() - this.lastMaintenanceAt >= this.maintenanceIntervalMs) this.maintainStore();
     if (this.buffer.length > 0) this.schedulePump();
   }
 
@@ -375,6 +507,7 @@ export class PredictionLog {
 
   private noteDropped(count: number, reason: DropReason, detail?: string): void {
     this.dropped += count;
+    this.droppedByReason[reason] += count;
     this.droppedSinceLog += count;
     this.dropReasonsSinceLog.add(reason);
     if (detail !== undefined) this.lastInvalidDetail = detail;

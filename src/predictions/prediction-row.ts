@@ -1,7 +1,7 @@
 import type { SentimentLabel } from "../model/labels.js";
 import type { PredictionRecord } from "./prediction-record.js";
 
-/** A `predictions` table row as both drivers return it; only `seq` and `created_at` types differ. */
+/** A `predictions` row in its v1 shape: as PostgreSQL returns it, and as SQLite rows are decoded to. */
 export interface PredictionRow<Seq extends number | string> {
   seq: Seq;
   id: string;

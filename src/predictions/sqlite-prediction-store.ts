@@ -1,15 +1,47 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { accessSync, closeSync, constants, mkdirSync, openSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
+import { writeBatchBytes } from "./log-limits.js";
 import { pendingMigrations } from "./migrations.js";
 import type { PredictionRecord } from "./prediction-record.js";
-import { type PredictionRow, recordOfRow } from "./prediction-row.js";
+import { recordOfRow } from "./prediction-row.js";
 import {
   DEFAULT_EXPORT_PAGE_SIZE,
   type ExportOptions,
   type PredictionStore,
   PredictionStoreError,
+  type StoreUsage,
 } from "./prediction-store.js";
+import { SqlitePruner } from "./sqlite-pruner.js";
+
+/**
+ * Throws unless the process can create the SQLite file's directory and write in it (and write the
+ * file, when it exists): checked at start, so a read-only volume stops the start instead of
+ * dropping every record later.
+ */
+export function assertSqliteLocationWritable(path: string): void {
+  const dir = dirname(path);
+  const probe = join(dir, `.write-probe-${process.pid}-${Date.now()}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    closeSync(openSync(probe, "wx"));
+    unlinkSync(probe);
+  } catch (error) {
+    throw new PredictionStoreError(
+      "store_not_writable",
+      `cannot write in the prediction log's directory ${dir}: ${(error as Error).message}`,
+    );
+  }
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new PredictionStoreError(
+      "store_not_writable",
+      `cannot write the prediction log ${path}: ${(error as Error).message}`,
+    );
+  }
+}
 
 /** Where the embedded store lives unless told otherwise (relative to the working directory). */
 export const DEFAULT_SQLITE_PATH = "var/predictions.sqlite";
@@ -22,6 +54,12 @@ export interface SqlitePredictionStoreOptions {
   busyTimeoutMs?: number;
   /** How long migrate() waits for another process that is migrating. Default 10 000 ms. */
   migrationBusyTimeoutMs?: number;
+  /** Cap on file + WAL + shm in bytes (oldest records pruned); null or absent: no cap. */
+  maxBytes?: number | null;
+  /** Records older than this (ms) are pruned by maintain(); null or absent: kept. */
+  retentionMs?: number | null;
+  /** The largest write batch in bytes, reserved in the cap. Default: 200 records of 5000 characters. */
+  maxBatchBytes?: number;
 }
 
 const COLUMNS = `(id, created_at, request_id, issuer, subject, model_name, model_version, label,
@@ -30,7 +68,7 @@ const ROW_PARAMETERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /** An INSERT of `rows` rows: one statement per 16 rows costs about 30% less per row than one per row. */
 function insertStatement(rows: number): string {
-  return `INSERT INTO predictions ${COLUMNS}
+  return `INSERT INTO prediction_rows ${COLUMNS}
   VALUES ${Array(rows).fill(ROW_PARAMETERS).join(", ")}
   ON CONFLICT (id) DO NOTHING`;
 }
@@ -74,9 +112,50 @@ export function recordTuple(r: PredictionRecord): RecordTuple {
   ];
 }
 
-/** The statement's parameters for one row: its values, the time as ISO-8601 text. */
-function rowParameters([id, createdAtMs, ...rest]: RecordTuple): unknown[] {
-  return [id, new Date(createdAtMs).toISOString(), ...rest];
+/** The statement's parameters for one row: the id and hash as bytes, the time in epoch ms. */
+function rowParameters(tuple: RecordTuple): unknown[] {
+  const [id, createdAtMs, ...rest] = tuple;
+  const values: unknown[] = [uuidBytes(id), createdAtMs, ...rest];
+  values[11] = Buffer.from(tuple[11], "hex");
+  return values;
+}
+
+/** A UUID's 16 bytes. */
+function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replaceAll("-", ""), "hex");
+}
+
+/** The canonical 8-4-4-4-12 form of a UUID's 16 bytes. */
+function uuidOfBytes(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A `prediction_rows` row as better-sqlite3 returns it. */
+interface StoredRow {
+  seq: number;
+  id: Buffer;
+  created_at: number;
+  request_id: string;
+  issuer: string;
+  subject: string;
+  model_name: string;
+  model_version: string;
+  label: string;
+  score: number;
+  latency_ms: number;
+  text: string | null;
+  text_sha256: Buffer;
+}
+
+/** The record a stored row holds (the label was checked by the table's CHECK constraint). */
+function recordOfStoredRow(row: StoredRow): PredictionRecord {
+  return recordOfRow({
+    ...row,
+    id: uuidOfBytes(row.id),
+    created_at: new Date(row.created_at),
+    text_sha256: row.text_sha256.toString("hex"),
+  });
 }
 
 /** The embedded store: one SQLite file in WAL mode (readers never block the writer). */
@@ -87,6 +166,13 @@ export class SqlitePredictionStore implements PredictionStore {
   private readonly migrationBusyTimeoutMs: number;
   /** Prepared on the first insert (the table exists only after migrate()), then reused. */
   private insertAll: ((rows: readonly RecordTuple[]) => void) | undefined;
+  /** Created with the table (by migrate()); absent in a store that never migrated. */
+  private pruner: SqlitePruner | undefined;
+  private readonly pruneOptions: {
+    maxBytes: number | null;
+    retentionMs: number | null;
+    maxBatchBytes: number;
+  };
 
   /** Opens (creating it and its directory if needed) the database file at `path`. */
   constructor(
@@ -95,6 +181,12 @@ export class SqlitePredictionStore implements PredictionStore {
   ) {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 250;
     this.migrationBusyTimeoutMs = options.migrationBusyTimeoutMs ?? 10_000;
+    this.pruneOptions = {
+      maxBytes: options.maxBytes ?? null,
+      retentionMs: options.retentionMs ?? null,
+      maxBatchBytes:
+        options.maxBatchBytes ?? writeBatchBytes({ maxTextLength: 5000, logText: true }),
+    };
     mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { timeout: this.migrationBusyTimeoutMs });
     this.db.pragma("journal_mode = WAL");
@@ -107,6 +199,7 @@ export class SqlitePredictionStore implements PredictionStore {
     this.assertOpen();
     this.db.pragma(`busy_timeout = ${this.migrationBusyTimeoutMs}`);
     try {
+      this.useIncrementalVacuum();
       // BEGIN IMMEDIATE takes the write lock first, so a second process waits here and then
       // sees the versions the first one recorded.
       this.db
@@ -132,18 +225,45 @@ export class SqlitePredictionStore implements PredictionStore {
     } finally {
       this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
     }
+    this.pruner ??= new SqlitePruner(this.db, this.path, this.pruneOptions);
   }
 
-  async insertBatch(records: readonly PredictionRecord[]): Promise<void> {
+  /**
+   * Freed pages must be reusable and returnable to the filesystem: auto_vacuum = INCREMENTAL.
+   * A new file takes it before its first table; an existing one (schema v1 before the cap) needs
+   * one VACUUM, which rewrites the file (and briefly needs as much free space again).
+   */
+  private useIncrementalVacuum(): void {
+    const INCREMENTAL = 2;
+    if (this.db.pragma("auto_vacuum", { simple: true }) === INCREMENTAL) return;
+    this.db.pragma("auto_vacuum = INCREMENTAL");
+    const tables = this.db
+      .prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
+      .pluck()
+      .get() as number;
+    if (tables > 0) this.db.exec("VACUUM");
+  }
+
+  async insertBatch(records: readonly PredictionRecord[]): Promise<StoreUsage | undefined> {
     return this.insertRows(records.map(recordTuple));
   }
 
-  /** insertBatch for records already in their row form (what the writer thread receives). */
-  async insertRows(rows: readonly RecordTuple[]): Promise<void> {
+  /**
+   * insertBatch for records already in their row form (what the writer thread receives); then
+   * prunes for the cap, after the write's transaction.
+   */
+  async insertRows(rows: readonly RecordTuple[]): Promise<StoreUsage | undefined> {
     this.assertOpen();
-    if (rows.length === 0) return;
+    if (rows.length === 0) return undefined;
     this.insertAll ??= this.prepareInsertAll();
     this.insertAll(rows);
+    return this.pruner?.afterInsert();
+  }
+
+  /** Deletes records past retention and enforces the cap (time-boxed; see SqlitePruner). */
+  async maintain(nowMs: number): Promise<StoreUsage | undefined> {
+    this.assertOpen();
+    return this.pruner?.maintain(nowMs);
   }
 
   private prepareInsertAll(): (rows: readonly RecordTuple[]) => void {
@@ -160,19 +280,18 @@ export class SqlitePredictionStore implements PredictionStore {
 
   async *exportRows(options: ExportOptions = {}): AsyncIterable<PredictionRecord> {
     const pageSize = options.pageSize ?? DEFAULT_EXPORT_PAGE_SIZE;
-    // ISO-8601 UTC strings of one fixed format sort like the instants they name.
-    const since = options.since?.toISOString() ?? "";
-    const until = options.until?.toISOString() ?? "\uffff";
+    const since = options.since?.getTime() ?? Number.MIN_SAFE_INTEGER;
+    const until = options.until?.getTime() ?? Number.MAX_SAFE_INTEGER;
     const page = this.db.prepare(
-      `SELECT * FROM predictions
+      `SELECT * FROM prediction_rows
        WHERE seq > ? AND created_at >= ? AND created_at < ?
        ORDER BY seq LIMIT ?`,
     );
     let after = 0;
     for (;;) {
       this.assertOpen();
-      const rows = page.all(after, since, until, pageSize) as PredictionRow<number>[];
-      for (const row of rows) yield recordOfRow(row);
+      const rows = page.all(after, since, until, pageSize) as StoredRow[];
+      for (const row of rows) yield recordOfStoredRow(row);
       const last = rows.at(-1);
       if (last === undefined || rows.length < pageSize) return;
       after = last.seq;

@@ -1,7 +1,7 @@
 import type { Worker } from "node:worker_threads";
 import { siblingModuleUrl, startModuleWorker } from "../serving/worker-thread-launcher.js";
 import type { PredictionRecord } from "./prediction-record.js";
-import { type PredictionSink, PredictionStoreError } from "./prediction-store.js";
+import { type PredictionSink, PredictionStoreError, type StoreUsage } from "./prediction-store.js";
 import {
   type RecordTuple,
   recordTuple,
@@ -12,6 +12,7 @@ import {
 export type SqliteWriterRequest =
   | { id: number; op: "migrate" }
   | { id: number; op: "insert"; records: readonly RecordTuple[] }
+  | { id: number; op: "maintain"; nowMs: number }
   | { id: number; op: "close" }
   | { op: "crash_on_next_insert" };
 
@@ -19,7 +20,7 @@ export type SqliteWriterRequest =
 export type SqliteWriterReply =
   | { type: "opened" }
   | { type: "open_failed"; message: string }
-  | { type: "done"; id: number }
+  | { type: "done"; id: number; usage?: StoreUsage | undefined }
   | { type: "failed"; id: number; message: string };
 
 export interface SqliteWriterConfig {
@@ -27,8 +28,13 @@ export interface SqliteWriterConfig {
   options: SqlitePredictionStoreOptions;
 }
 
+type WriterCall =
+  | { op: "migrate" | "close" }
+  | { op: "insert"; records: readonly RecordTuple[] }
+  | { op: "maintain"; nowMs: number };
+
 interface Pending {
-  resolve: () => void;
+  resolve: (usage: StoreUsage | undefined) => void;
   reject: (error: Error) => void;
 }
 
@@ -58,13 +64,17 @@ export class SqliteWriterThread implements PredictionSink {
     return sink;
   }
 
-  migrate(): Promise<void> {
-    return this.call({ op: "migrate" });
+  async migrate(): Promise<void> {
+    await this.call({ op: "migrate" });
   }
 
-  insertBatch(records: readonly PredictionRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
+  insertBatch(records: readonly PredictionRecord[]): Promise<StoreUsage | undefined> {
+    if (records.length === 0) return Promise.resolve(undefined);
     return this.call({ op: "insert", records: records.map(recordTuple) });
+  }
+
+  maintain(nowMs: number): Promise<StoreUsage | undefined> {
+    return this.call({ op: "maintain", nowMs });
   }
 
   /**
@@ -91,12 +101,10 @@ export class SqliteWriterThread implements PredictionSink {
     }
   }
 
-  private async call(
-    request: { op: "migrate" | "close" } | { op: "insert"; records: readonly RecordTuple[] },
-  ): Promise<void> {
+  private async call(request: WriterCall): Promise<StoreUsage | undefined> {
     const thread = await this.runningThread();
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<StoreUsage | undefined>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       try {
         thread.postMessage({ ...request, id } satisfies SqliteWriterRequest);
@@ -131,7 +139,7 @@ export class SqliteWriterThread implements PredictionSink {
         } else {
           const pending = this.pending.get(reply.id);
           this.pending.delete(reply.id);
-          if (reply.type === "done") pending?.resolve();
+          if (reply.type === "done") pending?.resolve(reply.usage);
           else pending?.reject(new Error(reply.message));
         }
       });

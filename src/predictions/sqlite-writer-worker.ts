@@ -1,6 +1,7 @@
 // Worker-thread entry of SqliteWriterThread: owns one SqlitePredictionStore and runs the calls the
 // main thread posts, one at a time, in order.
 import { parentPort, workerData } from "node:worker_threads";
+import type { StoreUsage } from "./prediction-store.js";
 import { SqlitePredictionStore } from "./sqlite-prediction-store.js";
 import type {
   SqliteWriterConfig,
@@ -32,10 +33,12 @@ if (store !== undefined) {
     }
     if (request.op === "insert" && crashOnNextInsert) process.exit(1);
     try {
+      let usage: StoreUsage | undefined;
       if (request.op === "migrate") await opened.migrate();
-      else if (request.op === "insert") await opened.insertRows(request.records);
+      else if (request.op === "insert") usage = await opened.insertRows(request.records);
+      else if (request.op === "maintain") usage = await opened.maintain(request.nowMs);
       else await opened.close();
-      reply({ type: "done", id: request.id });
+      reply({ type: "done", id: request.id, usage });
     } catch (error) {
       reply({ type: "failed", id: request.id, message: messageOf(error) });
     }

@@ -9,7 +9,14 @@ import { ObservedKeyRepository } from "../metrics/observed-key-repository.js";
 import { ObservedReplayGuard } from "../metrics/observed-replay-guard.js";
 import { ServiceMetrics } from "../metrics/service-metrics.js";
 import type { LabelRule } from "../model/labels.js";
-import { openPredictionSink, PredictionLog, predictionRecordOf } from "../predictions/index.js";
+import {
+  assertPredictionStoreWritable,
+  openPredictionSink,
+  PredictionLog,
+  PredictionStoreError,
+  predictionRecordOf,
+  writeBatchBytes,
+} from "../predictions/index.js";
 import type { ServedModel } from "../serving/inference-worker-pool.js";
 import { ServingEngine } from "../serving/serving-engine.js";
 import { SERVICE_VERSION } from "../version.js";
@@ -66,6 +73,7 @@ export async function prepareService(
       "server.workers (WORKERS) > 1 needs a shared replay store: set ASAP_REPLAY_STORE=redis://... (an in-memory store per process would let a token be replayed on another process)",
     );
   }
+  if (config.predictions.enabled) checkPredictionLogLocation(config, cwd);
   if (options.production) {
     const problems = productionProblems(config, cwd);
     if (problems.length > 0) {
@@ -116,6 +124,19 @@ function logLabelRule(logger: Logger, model: ServedModel, requested: LabelRule):
     );
   } else {
     logger.info(details, `3-class model: labels from the ${model.labelRule} rule`);
+  }
+}
+
+function checkPredictionLogLocation(config: AppConfig, cwd: string): void {
+  try {
+    assertPredictionStoreWritable(config.predictions.databaseUrl ?? undefined, {
+      sqlitePath: resolve(cwd, config.predictions.sqlitePath),
+    });
+  } catch (error) {
+    if (!(error instanceof PredictionStoreError)) throw error;
+    throw new StartupError(
+      `prediction log (DATABASE_URL / predictions.sqlitePath): ${error.message}; set a writable location, or PREDICTION_LOG=false`,
+    );
   }
 }
 
@@ -184,9 +205,20 @@ export async function startService(
     ? new PredictionLog({
         store: await openPredictionSink(config.predictions.databaseUrl ?? undefined, {
           sqlitePath: resolve(cwd, config.predictions.sqlitePath),
+          sqlite: {
+            maxBytes: config.predictions.maxBytes,
+            retentionMs: config.predictions.retention,
+            maxBatchBytes: writeBatchBytes({
+              maxTextLength: config.model.maxTextLength,
+              logText: config.predictions.logText,
+            }),
+          },
+          postgres: { retentionMs: config.predictions.retention },
         }),
         logger,
         maxBufferedRecords: config.predictions.maxBufferedRecords,
+        sampleRate: config.predictions.sampleRate,
+        retentionMs: config.predictions.retention,
       })
     : null;
   const logText = config.predictions.logText;

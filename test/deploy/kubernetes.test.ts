@@ -215,6 +215,19 @@ describe("Kubernetes manifests: Deployment", () => {
     }
   });
 
+  test("a SQLite prediction log's cap fits in the /app/var emptyDir, with a tenth to spare", () => {
+    const mount = container.volumeMounts?.find((m) => m.mountPath === "/app/var");
+    const volume = pod.volumes?.find((v) => v.name === mount?.name);
+    const sizeLimit = String(volume?.emptyDir?.sizeLimit ?? "");
+    const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(sizeLimit);
+    expect(match, sizeLimit).not.toBeNull();
+    const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 }[match?.[2] as "Ki" | "Mi" | "Gi"] ?? 1;
+    const limitBytes = Number(match?.[1]) * unit;
+    const cap = Number(configMap.data?.PREDICTION_LOG_MAX_BYTES);
+    expect(cap).toBeGreaterThan(0);
+    expect(cap).toBeLessThanOrEqual(limitBytes * 0.9);
+  });
+
   test("the termination grace period outlasts the preStop pause plus the drain timeout", () => {
     const command = container.lifecycle?.preStop?.exec?.command ?? [];
     expect(command[0]).toBe("sleep");

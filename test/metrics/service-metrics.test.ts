@@ -173,11 +173,23 @@ describe("ServiceMetrics watching a serving engine", () => {
 });
 
 /** A real prediction log over SQLite in a temp dir, closed and removed after `use`. */
-async function withPredictionLog(use: (log: PredictionLog) => Promise<void>): Promise<void> {
+async function withPredictionLog(
+  use: (log: PredictionLog) => Promise<void>,
+  options: { maxBytes?: number; sampleRate?: number } = {},
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "metrics-predictions-"));
-  const store = new SqlitePredictionStore(join(dir, "predictions.sqlite"));
+  const store = new SqlitePredictionStore(join(dir, "predictions.sqlite"), {
+    maxBytes: options.maxBytes ?? null,
+    maxBatchBytes: 200 * 600,
+  });
   await store.migrate();
-  const log = new PredictionLog({ store, logger: silentLogger, flushIntervalMs: 60_000 });
+  const log = new PredictionLog({
+    store,
+    logger: silentLogger,
+    flushIntervalMs: 60_000,
+    maxBufferedRecords: 50_000,
+    sampleRate: options.sampleRate ?? 1,
+  });
   try {
     await use(log);
   } finally {
@@ -217,6 +229,58 @@ describe("ServiceMetrics watching the prediction log", () => {
       expect(await sampleValue(metrics.registry, "prediction_log_records_written_total")).toBe(3);
       expect(await sampleValue(metrics.registry, "prediction_log_buffered_records")).toBe(0);
     });
+  });
+});
+
+describe("ServiceMetrics watching a capped, sampled prediction log", () => {
+  it("reports pruned and sampled-out records, drops by reason, bytes on disk and the oldest record's age", async () => {
+    await withPredictionLog(
+      async (log) => {
+        const metrics = new ServiceMetrics({ processMetrics: false });
+        metrics.watchPredictionLog(log);
+        for (let i = 0; i < 12_000; i++) {
+          log.record(
+            predictionRecordOf(
+              {
+                requestId: `request-${i}`,
+                issuer: "test-client",
+                subject: "test-client",
+                modelName: "m",
+                modelVersion: "1",
+                label: "NEUTRAL",
+                score: 0.5,
+                latencyMs: 1,
+                text: `text number ${i} of a metrics test, long enough to fill some pages`,
+              },
+              { logText: true },
+            ),
+          );
+        }
+        await log.flush();
+        const stats = log.stats();
+        const value = (name: string, labels?: Record<string, string>) =>
+          sampleValue(metrics.registry, name, labels);
+        expect(stats.sampledOut).toBeGreaterThan(0);
+        expect(await value("prediction_log_records_sampled_out_total")).toBe(stats.sampledOut);
+        expect(await value("prediction_log_records_written_total")).toBe(12_000 - stats.sampledOut);
+        expect(await value("prediction_log_records_pruned_total", { reason: "cap" })).toBe(
+          stats.pruned.cap,
+        );
+        expect(stats.pruned.cap).toBeGreaterThan(0);
+        expect(await value("prediction_log_records_pruned_total", { reason: "retention" })).toBe(0);
+        expect(await value("prediction_log_records_dropped_total", { reason: "buffer_full" })).toBe(
+          0,
+        );
+        const bytes = await value("prediction_log_bytes");
+        expect(bytes).toBeGreaterThan(0);
+        expect(bytes).toBeLessThanOrEqual(1_500_000);
+        const age = await value("prediction_log_oldest_record_age_seconds");
+        expect(age).toBeGreaterThanOrEqual(0);
+        expect(age).toBeLessThan(120);
+        expect(await value("prediction_log_prune_step_max_seconds")).toBeGreaterThan(0);
+      },
+      { maxBytes: 1_500_000, sampleRate: 0.5 },
+    );
   });
 });
 

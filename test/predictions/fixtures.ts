@@ -9,7 +9,11 @@ import {
   predictionRecordOf,
   type ScoredText,
 } from "../../src/predictions/prediction-record.js";
-import type { ExportOptions, PredictionStore } from "../../src/predictions/prediction-store.js";
+import type {
+  ExportOptions,
+  PredictionStore,
+  StoreUsage,
+} from "../../src/predictions/prediction-store.js";
 import { TEST_DATABASE_URL } from "../support/service-urls.js";
 
 // The tests' PostgreSQL; each test file works in its own schema.
@@ -83,9 +87,9 @@ export class CountingStore implements PredictionStore {
     return this.inner.migrate();
   }
 
-  async insertBatch(records: readonly PredictionRecord[]): Promise<void> {
+  insertBatch(records: readonly PredictionRecord[]): Promise<StoreUsage | undefined> {
     this.batches.push(records.length);
-    await this.inner.insertBatch(records);
+    return this.inner.insertBatch(records);
   }
 
   exportRows(options?: ExportOptions): AsyncIterable<PredictionRecord> {
