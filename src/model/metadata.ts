@@ -62,6 +62,7 @@ export const ModelMetadataSchema = z.object({
   preprocessing: PreprocessSettingsSchema,
   hyperParameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   thresholds: ThresholdsSchema,
+  classes: z.array(z.enum(["NEGATIVE", "NEUTRAL", "POSITIVE"])).optional(),
   training: z.object({
     epochsRun: z.number().int(),
     bestEpoch: z.number(),
