@@ -1,5 +1,8 @@
 import type { CompactSequences } from "./bag-of-embeddings.js";
 import { mulberry32 } from "./bag-of-embeddings.js";
+import { evaluateScores } from "./classification-report.js";
+import type { GoldLabel } from "./labelled-data.js";
+import type { EvaluationReport } from "./metadata.js";
 
 /**
  * A three-way bag of embeddings: Embedding(vocab, 3) -> average over the row -> + bias ->
@@ -472,4 +475,23 @@ export function tuneBiasOffsets(
 /** Natural logs of probabilities (floored), as tuneBiasOffsets takes them. */
 export function logOf(probabilities: Float32Array): Float32Array {
   return Float32Array.from(probabilities, (p) => Math.log(Math.max(p, 1e-30)));
+}
+
+/**
+ * The report of a labelled set from [n, 3] probabilities. Binary sets: the score
+ * p_pos / (p_pos + p_neg) cut at 0.5 (with its log loss). 3-class sets: the argmax label, passed
+ * to evaluateScores as a score its default thresholds map back to that label (0, 0.5, 1).
+ */
+export function evaluateProbabilities(
+  probabilities: Float32Array,
+  gold: readonly GoldLabel[],
+  task: "binary" | "3class",
+): EvaluationReport {
+  const n = gold.length;
+  const scores = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    scores[i] =
+      task === "binary" ? polarityScore(probabilities, i * 3) : argmax3(probabilities, i * 3) / 2;
+  }
+  return evaluateScores(scores, gold, task, { negativeBelow: 0.4, positiveAbove: 0.7 });
 }
