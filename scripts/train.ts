@@ -28,6 +28,7 @@ import {
 import { evaluateScores } from "../src/model/classification-report.js";
 import { evaluationSetPaths } from "../src/model/evaluation-sets.js";
 import { loadSentimentModel } from "../src/model/inference.js";
+import type { GoldLabel } from "../src/model/labelled-data.js";
 import { readLabelledCsv, sha256Hex } from "../src/model/labelled-data.js";
 import type { DataFile, EvaluationReport, ModelMetadata } from "../src/model/metadata.js";
 import { DEFAULT_THRESHOLDS } from "../src/model/metadata.js";
@@ -40,14 +41,6 @@ import {
   inputLength,
   tokenize,
 } from "../src/model/preprocess.js";
-import { buildNetwork, buildSoftmaxNetwork, serializeNetwork } from "../src/model/tfjs-network.js";
-import type {
-  EncodedExamples,
-  TrainingCallbacks,
-  TrainingOptions,
-  TrainingResult,
-} from "../src/model/trainer.js";
-import { trainBagOfEmbeddings } from "../src/model/trainer.js";
 import type { SoftmaxExamples, SoftmaxTrainingOptions } from "../src/model/softmax-bag.js";
 import {
   CLASS_ORDER,
@@ -61,7 +54,14 @@ import {
   tuneBiasOffsets,
   withBiasOffsets,
 } from "../src/model/softmax-bag.js";
-import type { GoldLabel } from "../src/model/labelled-data.js";
+import { buildNetwork, buildSoftmaxNetwork, serializeNetwork } from "../src/model/tfjs-network.js";
+import type {
+  EncodedExamples,
+  TrainingCallbacks,
+  TrainingOptions,
+  TrainingResult,
+} from "../src/model/trainer.js";
+import { trainBagOfEmbeddings } from "../src/model/trainer.js";
 import type { TrainingExample } from "../src/model/training-data.js";
 import {
   balanceClasses,
@@ -106,10 +106,7 @@ const { values: args } = parseArgs({
     "min-count": { type: "string", default: "2" },
     "min-bigram-count": { type: "string", default: "2" },
     "max-features": { type: "string", default: "200000" },
-    "sequence-length": {
-      type: "string",
-      default: String(DEFAULT_PREPROCESS_SETTINGS.sequenceLength),
-    },
+    "sequence-length": { type: "string" },
     padding: { type: "string", default: DEFAULT_PREPROCESS_SETTINGS.padding },
     "validation-size": { type: "string", default: "4000" },
     "uniform-weight": { type: "string", default: "3" },
@@ -144,7 +141,7 @@ const { values: args } = parseArgs({
     quiet: { type: "boolean", default: false },
     // the three-way model (the default task)
     task: { type: "string", default: "3class" },
-    "s140-share": { type: "string", default: "1" },
+    "s140-share": { type: "string", default: "3" },
     "neutral-weight": { type: "string", default: "1" },
     "semeval-balance": { type: "string", default: "1" },
     "tune-accuracy-weight": { type: "string", default: "1" },
@@ -164,16 +161,19 @@ const TASK_DEFAULTS: Record<"binary" | "3class", Partial<Record<keyof typeof arg
     dropout: "0.3",
     patience: "3",
     "checks-per-epoch": "3",
+    "sequence-length": String(DEFAULT_PREPROCESS_SETTINGS.sequenceLength),
   },
   "3class": {
     version: "2.0.0",
-    epochs: "10",
+    epochs: "8",
     "batch-size": "128",
     lr: "0.05",
     "lr-decay": "0.8",
     dropout: "0",
     patience: "3",
     "checks-per-epoch": "2",
+    // Word features get a third of the average, character n-grams two thirds (512 positions).
+    "sequence-length": "256",
   },
 };
 if (args.task !== "binary" && args.task !== "3class") {
@@ -969,6 +969,13 @@ function encodeThreeClass(
   };
 }
 
+/** The [rows.length, 3] probabilities of the given rows of an [n, 3] matrix. */
+function probabilityRows(probabilities: Float32Array, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * 3);
+  for (const [k, i] of rows.entries()) out.set(probabilities.subarray(i * 3, i * 3 + 3), k * 3);
+  return out;
+}
+
 async function trainThreeClass(): Promise<void> {
   const started = performance.now();
   const seed = int("seed");
@@ -1042,12 +1049,8 @@ async function trainThreeClass(): Promise<void> {
   const validationProbabilities = predictProbabilities(result.weights, validationSet.seqs);
   const pick = (binary: 0 | 1) => {
     const rows = [...validationSet.binary.keys()].filter((i) => validationSet.binary[i] === binary);
-    const logProbabilities = new Float32Array(rows.length * 3);
-    rows.forEach((i, k) =>
-      logProbabilities.set(validationProbabilities.subarray(i * 3, i * 3 + 3), k * 3),
-    );
     return {
-      logProbabilities: logOf(logProbabilities),
+      logProbabilities: logOf(probabilityRows(validationProbabilities, rows)),
       labels: Uint8Array.from(rows, (i) => validationSet.labels[i] as number),
     };
   };
@@ -1112,10 +1115,8 @@ async function trainThreeClass(): Promise<void> {
       (i) => (validation[i]?.polarityOnly === true) === polarityOnly,
     );
     if (rows.length === 0) continue;
-    const probabilities = new Float32Array(rows.length * 3);
-    rows.forEach((i, k) => probabilities.set(servedValidation.subarray(i * 3, i * 3 + 3), k * 3));
     metrics[key] = evaluateProbabilities(
-      probabilities,
+      probabilityRows(servedValidation, rows),
       rows.map((i) => goldOf(validation[i] as TrainingExample)),
       polarityOnly ? "binary" : "3class",
     );
