@@ -1,13 +1,16 @@
 /**
- * Trains the bag-of-embeddings sentiment model and writes models/<name>/.
+ * Trains the sentiment model and writes models/<name>/.
  *
  *   npm run train -- [--data <csv...>] [--out models/<name>] [--epochs N] [--seed N] ...
  *
- * Without --data: the default mix (Sentiment140 partial corpus, its uniformly sampled rows
- * weighted x3; SemEval 2013-2016 train with neutral rows as target 0.5; the AFINN-165 word
- * list as one-word examples), validated on 4000 held-out uniformly sampled Sentiment140 rows.
+ * Default (--task 3class): the three-way bag (src/model/softmax-bag.ts). SemEval 2013-2016 rows
+ * teach negative/neutral/positive (three whole sub-files held out for validation); Sentiment140
+ * (uniform rows x3) and the AFINN-165 word list are polarity-only rows; validated on those
+ * SemEval sub-files and 4000 held-out uniform Sentiment140 rows; decision biases tuned on
+ * validation and folded into the output bias. With --data: rows of CSVs with neutral labels are
+ * 3-class rows, a binary CSV's are polarity-only; validated on --validation <csv> or a 10 % split.
+ * --task binary: the previous binary model (word bag + character bag, sigmoid), as before.
  * The defaults of every option are the settings of the shipped model.
- * With --data: those CSVs (label,text), validated on --validation <csv> or a seeded 10 % split.
  */
 
 import { readFile } from "node:fs/promises";
