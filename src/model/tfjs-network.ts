@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { BagOfEmbeddingsWeights } from "./bag-of-embeddings.js";
+import type { SoftmaxBagWeights } from "./softmax-bag.js";
 
 /** The files of a saved TensorFlow.js LayersModel. */
 export interface SavedNetwork {
@@ -36,6 +37,36 @@ export function buildNetwork(w: BagOfEmbeddingsWeights, sequenceLength: number):
     tf.tensor2d(w.outputKernel, [w.hidden > 0 ? w.hidden : w.dim, 1]),
     tf.tensor1d(w.outputBias),
   );
+  try {
+    model.setWeights(values);
+  } finally {
+    for (const t of values) t.dispose();
+  }
+  return model;
+}
+
+/**
+ * The TensorFlow.js model of a three-way bag (softmax-bag.ts): Embedding(vocab, 3) ->
+ * GlobalAveragePooling1D -> Dense(3, softmax) with an identity kernel and the trained bias, so
+ * the probabilities are exactly the typed-array network's (outputs in CLASS_ORDER).
+ */
+export function buildSoftmaxNetwork(w: SoftmaxBagWeights, sequenceLength: number): tfl.LayersModel {
+  const model = tfl.sequential({ name: "bag_of_embeddings_3class" });
+  model.add(
+    tfl.layers.embedding({
+      inputDim: w.vocabSize,
+      outputDim: 3,
+      inputLength: sequenceLength,
+      name: "embedding",
+    }),
+  );
+  model.add(tfl.layers.globalAveragePooling1d({ name: "average" }));
+  model.add(tfl.layers.dense({ units: 3, activation: "softmax", name: "output" }));
+  const values: tf.Tensor[] = [
+    tf.tensor2d(w.embedding, [w.vocabSize, 3]),
+    tf.eye(3),
+    tf.tensor1d(w.bias),
+  ];
   try {
     model.setWeights(values);
   } finally {

@@ -13,6 +13,44 @@ export interface TrainingExample {
   source?: string;
   /** Sentiment140 rows with metadata: month of the tweet ("Apr", "May", "Jun"). */
   month?: string;
+  /**
+   * The row only says negative vs positive (Sentiment140's emoticon labels, a lexicon): a
+   * three-way model learns polarity from it, never "not neutral".
+   */
+  polarityOnly?: boolean;
+}
+
+/** sha256 of semeval2017_task4a/train2013_2016_3class.csv, whose row ranges are below. */
+export const SEMEVAL_TRAIN_SHA256 =
+  "a80491bed5f1103aa0a887d1a3f993e5b0183a42290dc8f0a98ef874e2abae6a";
+
+/**
+ * Whole SemEval sub-files held out for validation, as row ranges [from, to) of the merged
+ * training file (it keeps the sub-files in order; the ranges were located by matching the
+ * originals' first and last tweets). Test sets of three years: like the 2017 test set, their
+ * topics differ from the training files', so a choice made on them is not a random split's
+ * optimistic one.
+ */
+export const SEMEVAL_VALIDATION_SUBFILES: readonly { name: string; from: number; to: number }[] = [
+  { name: "twitter-2014test", from: 14819, to: 16672 },
+  { name: "twitter-2015test", from: 16759, to: 19137 },
+  { name: "twitter-2016devtest", from: 27100, to: 29089 },
+];
+
+/** Splits the merged SemEval training rows into [validation sub-files, the rest]. */
+export function splitSemEvalValidation<T>(rows: readonly T[], sha256: string): [T[], T[]] {
+  if (sha256 !== SEMEVAL_TRAIN_SHA256) {
+    throw new Error(
+      `the SemEval training file has sha256 ${sha256}, not ${SEMEVAL_TRAIN_SHA256}: its validation row ranges are unknown`,
+    );
+  }
+  const held: T[] = [];
+  const rest: T[] = [];
+  rows.forEach((row, i) => {
+    const inValidation = SEMEVAL_VALIDATION_SUBFILES.some((f) => i >= f.from && i < f.to);
+    (inValidation ? held : rest).push(row);
+  });
+  return [held, rest];
 }
 
 /**

@@ -1,9 +1,16 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../src/model/backend.js";
-import { initWeights, mulberry32, predictIds } from "../../src/model/bag-of-embeddings.js";
+import {
+  compactSequences,
+  initWeights,
+  mulberry32,
+  predictIds,
+} from "../../src/model/bag-of-embeddings.js";
+import { predictProbabilities } from "../../src/model/softmax-bag.js";
 import {
   buildNetwork,
+  buildSoftmaxNetwork,
   deserializeNetwork,
   serializeNetwork,
   WEIGHTS_FILE,
@@ -53,6 +60,34 @@ describe("buildNetwork", () => {
       }
     });
   }
+});
+
+describe("buildSoftmaxNetwork", () => {
+  it("computes the typed-array three-way probabilities, rows summing to 1", () => {
+    const random = mulberry32(9);
+    const vocabSize = 40;
+    const embedding = Float32Array.from({ length: vocabSize * 3 }, (_, i) =>
+      i < 3 ? 0 : (random() * 2 - 1) * 8,
+    );
+    const weights = { vocabSize, embedding, bias: Float32Array.of(0.2, -0.1, 0.3) };
+    const ids = randomIds(30, vocabSize, 4);
+    const model = buildSoftmaxNetwork(weights, L);
+    try {
+      const expected = predictProbabilities(weights, compactSequences(ids, L));
+      const actual = tfjsScores(model, ids);
+      expect(actual.length).toBe(30 * 3);
+      const diffs = [...expected].map((e, i) => Math.abs(e - (actual[i] as number)));
+      expect(Math.max(...diffs)).toBeLessThan(1e-5);
+      for (let i = 0; i < 30; i++) {
+        const sum =
+          (actual[i * 3] as number) + (actual[i * 3 + 1] as number) + (actual[i * 3 + 2] as number);
+        expect(sum).toBeCloseTo(1, 5);
+      }
+      expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(0.3);
+    } finally {
+      model.dispose();
+    }
+  });
 });
 
 describe("serializeNetwork / deserializeNetwork", () => {

@@ -3,9 +3,13 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { selectBackend } from "../../src/model/backend.js";
 import { loadSentimentModel } from "../../src/model/inference.js";
 import { ModelMetadataSchema } from "../../src/model/metadata.js";
+import { deserializeNetwork } from "../../src/model/tfjs-network.js";
+import { encodeTexts, Vocabulary } from "../../src/model/vocabulary.js";
 import { syntheticRows, toCsv } from "../model/synthetic-sentiment.js";
 
 const run = promisify(execFile);
@@ -21,6 +25,8 @@ async function train(args: string[]): Promise<{ stderr: string }> {
 /** Arguments for a quick, quiet two-epoch run on `data`, plus `extra` (e.g. --dim). */
 function quickTrainArgs(data: string, out: string, extra: string[]): string[] {
   return [
+    "--task",
+    "binary",
     "--data",
     data,
     "--out",
@@ -44,7 +50,7 @@ async function readMetadata(modelDir: string) {
   );
 }
 
-describe("npm run train (smoke test on a few hundred rows)", () => {
+describe("npm run train --task binary (smoke test on a few hundred rows)", () => {
   let dir: string;
   let stderr: string;
   let outDir: string;
@@ -55,6 +61,8 @@ describe("npm run train (smoke test on a few hundred rows)", () => {
     await writeFile(data, toCsv(syntheticRows(400, 5)));
     outDir = join(dir, "tiny-model");
     ({ stderr } = await train([
+      "--task",
+      "binary",
       "--data",
       data,
       "--out",
@@ -173,4 +181,102 @@ describe("npm run train (smoke test on a few hundred rows)", () => {
       code: 1,
     });
   });
+});
+
+/** Synthetic 3-class rows: the binary rows' sentiment words, and neutral rows of filler only. */
+function threeClassCsv(): string {
+  const polar = syntheticRows(400, 5).map((r) => ({
+    label: r.label === 1 ? "positive" : "negative",
+    text: r.text,
+  }));
+  const neutral = syntheticRows(200, 6).map((r) => ({
+    label: "neutral",
+    text: r.text
+      .split(" ")
+      .filter(
+        (w) =>
+          !/love|great|happy|awesome|thanks|fun|nice|best|hate|awful|sad|terrible|sick|worst|bored|tired/.test(
+            w,
+          ),
+      )
+      .join(" "),
+  }));
+  return toCsv([...polar, ...neutral]);
+}
+
+describe("npm run train (the three-way model, on a few hundred rows)", () => {
+  let dir: string;
+  let stderr: string;
+  const args = (data: string, out: string) => [
+    "--data",
+    data,
+    "--out",
+    out,
+    "--epochs",
+    "6",
+    "--lr",
+    "0.1",
+    "--batch-size",
+    "16",
+    "--min-count",
+    "1",
+    "--eval",
+    "none",
+  ];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "train3-"));
+    await writeFile(join(dir, "tiny3.csv"), threeClassCsv());
+    ({ stderr } = await train(args(join(dir, "tiny3.csv"), join(dir, "first"))));
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes version 2.0.0 with classes, 3-class and binary validation reports", async () => {
+    const metadata = await readMetadata(join(dir, "first"));
+    expect(metadata.version).toBe("2.0.0");
+    expect(metadata.classes).toEqual(["NEGATIVE", "NEUTRAL", "POSITIVE"]);
+    expect(metadata.hyperParameters.task).toBe("3class");
+    const report = metadata.metrics.validation_3class;
+    expect(report?.task).toBe("3class");
+    expect(report?.accuracy).toBeGreaterThan(0.85);
+    expect(report?.classes.NEUTRAL?.recall).toBeGreaterThan(0.7);
+    expect(stderr).toMatch(/vs training loop: max \|difference\|/);
+  });
+
+  it("saves Embedding(V, 3) -> average -> Dense(3, softmax) whose rows sum to 1", async () => {
+    const out = join(dir, "first");
+    const metadata = await readMetadata(out);
+    const modelJson = JSON.parse(await readFile(join(out, "model.json"), "utf8"));
+    const topology = JSON.stringify(modelJson.modelTopology);
+    expect(topology).toContain('"units":3,"activation":"softmax"');
+    await selectBackend("wasm");
+    const network = await deserializeNetwork(modelJson, await readFile(join(out, "weights.bin")));
+    const vocab = JSON.parse(await readFile(join(out, "vocab.json"), "utf8"));
+    const vocabulary = new Vocabulary(vocab.features, vocab.charFeatures);
+    const texts = ["great fun today", "awful worst day", "the movie today", ""];
+    const ids = encodeTexts(texts, vocabulary, metadata.preprocessing);
+    const p = tf.tidy(() =>
+      (
+        network.predict(
+          tf.tensor2d(ids, [texts.length, ids.length / texts.length], "int32"),
+        ) as tf.Tensor
+      ).arraySync(),
+    ) as number[][];
+    network.dispose();
+    for (const row of p) expect((row[0] ?? 0) + (row[1] ?? 0) + (row[2] ?? 0)).toBeCloseTo(1, 5);
+    const argmax = p.map((row) => row.indexOf(Math.max(...row)));
+    expect(argmax.slice(0, 3)).toEqual([2, 0, 1]);
+  });
+
+  it("is reproducible: the same seed writes byte-identical weights", async () => {
+    await train(args(join(dir, "tiny3.csv"), join(dir, "second")));
+    const [a, b] = await Promise.all([
+      readFile(join(dir, "first", "weights.bin")),
+      readFile(join(dir, "second", "weights.bin")),
+    ]);
+    expect(a.equals(b)).toBe(true);
+  }, 120_000);
 });
