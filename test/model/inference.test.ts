@@ -21,6 +21,8 @@ import { encodeFeatures, encodeTexts } from "../../src/model/vocabulary.js";
 
 /** The model shipped in the repository. */
 const SHIPPED_MODEL_DIR = "models/sentiment-boe";
+/** The 1.0.0 binary model, kept so MODEL_DIR can bring it back: the legacy-folder path. */
+const LEGACY_BINARY_MODEL_DIR = "models/sentiment-boe-binary";
 
 const STRANGE_TEXTS = [
   "",
@@ -67,35 +69,13 @@ describe("loadSentimentModel (shipped model)", () => {
     expect(love?.score).toBeGreaterThan(hate?.score ?? 1);
   });
 
-  it("is a binary (legacy) folder: no classes, the thresholds rule even when the model rule is asked", async () => {
-    expect(model.metadata.classes).toBeUndefined();
-    expect(model.labelRule).toBe("thresholds");
-    const asked = await loadSentimentModel(SHIPPED_MODEL_DIR, {
-      backend: "wasm",
-      labelRule: "model",
-    });
-    try {
-      expect(asked.labelRule).toBe("thresholds");
-    } finally {
-      asked.dispose();
-    }
-  });
-
-  it("gives probabilities that say what a binary score says: negative 1 - score, neutral 0", async () => {
+  it("is the three-way model: classes, the model rule, probabilities that sum to 1", async () => {
+    expect(model.metadata.classes).toEqual(["NEGATIVE", "NEUTRAL", "POSITIVE"]);
+    expect(model.labelRule).toBe("model");
     for (const p of await model.predict(["I love it", "I hate it", "the", ...STRANGE_TEXTS])) {
-      expect(p.probabilities).toEqual({ negative: 1 - p.score, neutral: 0, positive: p.score });
       const { negative, neutral, positive } = p.probabilities;
-      expect(Math.abs(negative + neutral + positive - 1)).toBeLessThan(1e-12);
-    }
-  });
-
-  it("labels scores with the metadata thresholds", async () => {
-    const { negativeBelow, positiveAbove } = model.metadata.thresholds;
-    const predictions = await model.predict(["great great great", "terrible sad", "the", "meh"]);
-    for (const p of predictions) {
-      const expected =
-        p.score < negativeBelow ? "NEGATIVE" : p.score > positiveAbove ? "POSITIVE" : "NEUTRAL";
-      expect(p.label).toBe(expected);
+      expect(Math.abs(negative + neutral + positive - 1)).toBeLessThan(1e-6);
+      expect(p.score).toBeCloseTo(positive / (positive + negative), 6);
     }
   });
 
@@ -137,6 +117,47 @@ describe("loadSentimentModel (shipped model)", () => {
   });
 });
 
+describe("loadSentimentModel (binary legacy folder)", () => {
+  let model: SentimentModel;
+
+  beforeAll(async () => {
+    model = await loadSentimentModel(LEGACY_BINARY_MODEL_DIR, { backend: "wasm" });
+  });
+  afterAll(() => model.dispose());
+
+  it("is a binary (legacy) folder: no classes, the thresholds rule even when the model rule is asked", async () => {
+    expect(model.metadata.classes).toBeUndefined();
+    expect(model.labelRule).toBe("thresholds");
+    const asked = await loadSentimentModel(LEGACY_BINARY_MODEL_DIR, {
+      backend: "wasm",
+      labelRule: "model",
+    });
+    try {
+      expect(asked.labelRule).toBe("thresholds");
+    } finally {
+      asked.dispose();
+    }
+  });
+
+  it("gives probabilities that say what a binary score says: negative 1 - score, neutral 0", async () => {
+    for (const p of await model.predict(["I love it", "I hate it", "the", ...STRANGE_TEXTS])) {
+      expect(p.probabilities).toEqual({ negative: 1 - p.score, neutral: 0, positive: p.score });
+      const { negative, neutral, positive } = p.probabilities;
+      expect(Math.abs(negative + neutral + positive - 1)).toBeLessThan(1e-12);
+    }
+  });
+
+  it("labels scores with the metadata thresholds", async () => {
+    const { negativeBelow, positiveAbove } = model.metadata.thresholds;
+    const predictions = await model.predict(["great great great", "terrible sad", "the", "meh"]);
+    for (const p of predictions) {
+      const expected =
+        p.score < negativeBelow ? "NEGATIVE" : p.score > positiveAbove ? "POSITIVE" : "NEUTRAL";
+      expect(p.label).toBe(expected);
+    }
+  });
+});
+
 describe("loadSentimentModel options and errors", () => {
   let dir: string;
   beforeAll(async () => {
@@ -147,7 +168,7 @@ describe("loadSentimentModel options and errors", () => {
   });
 
   it("uses thresholds given in the options instead of the metadata", async () => {
-    const model = await loadSentimentModel(SHIPPED_MODEL_DIR, {
+    const model = await loadSentimentModel(LEGACY_BINARY_MODEL_DIR, {
       backend: "wasm",
       thresholds: { negativeBelow: 0, positiveAbove: 1 },
     });
@@ -201,59 +222,67 @@ describe("loadSentimentModel options and errors", () => {
 });
 
 describe("the compact bag path", () => {
-  it("scores the shipped model's texts as its layers network scores their full id rows", async () => {
-    const texts = [
-      "I love this so much",
-      "worst day ever, so sad",
-      "not bad at all",
-      ...STRANGE_TEXTS,
-    ];
-    const model = await loadSentimentModel(SHIPPED_MODEL_DIR, { backend: "wasm" });
-    const files = await readModelDirectory(SHIPPED_MODEL_DIR);
-    const network = await deserializeNetwork(files.network.modelJson, files.network.weightsBin);
-    try {
-      const settings = files.metadata.preprocessing;
-      const segment = settings.charSegment;
-      if (segment === null) throw new Error("the shipped model has a character segment");
-      // The reference rows, every feature and n-gram looked up by its string.
-      const length = inputLength(settings);
-      const ids = new Int32Array(texts.length * length);
-      const vocabulary = files.vocabulary;
-      for (const [i, text] of texts.entries()) {
-        const tokens = tokenize(text, settings);
-        const row = ids.subarray(i * length, (i + 1) * length);
-        const words = row.subarray(0, settings.sequenceLength);
-        encodeFeatures(
-          featuresOfTokens(tokens, settings),
-          (f) => vocabulary.idOf(f),
-          settings.padding,
-          words,
+  it.each([SHIPPED_MODEL_DIR, LEGACY_BINARY_MODEL_DIR])(
+    "scores %s's texts as its layers network scores their full id rows",
+    async (dir) => {
+      const texts = [
+        "I love this so much",
+        "worst day ever, so sad",
+        "not bad at all",
+        ...STRANGE_TEXTS,
+      ];
+      const model = await loadSentimentModel(dir, { backend: "wasm" });
+      const files = await readModelDirectory(dir);
+      const network = await deserializeNetwork(files.network.modelJson, files.network.weightsBin);
+      try {
+        const settings = files.metadata.preprocessing;
+        const segment = settings.charSegment;
+        if (segment === null) throw new Error("the shipped model has a character segment");
+        // The reference rows, every feature and n-gram looked up by its string.
+        const length = inputLength(settings);
+        const ids = new Int32Array(texts.length * length);
+        const vocabulary = files.vocabulary;
+        for (const [i, text] of texts.entries()) {
+          const tokens = tokenize(text, settings);
+          const row = ids.subarray(i * length, (i + 1) * length);
+          const words = row.subarray(0, settings.sequenceLength);
+          encodeFeatures(
+            featuresOfTokens(tokens, settings),
+            (f) => vocabulary.idOf(f),
+            settings.padding,
+            words,
+          );
+          const grams = row.subarray(settings.sequenceLength);
+          encodeFeatures(
+            charSegmentFeatures(tokens, segment),
+            (g) => vocabulary.charIdOf(g),
+            settings.padding,
+            grams,
+          );
+        }
+        expect([...encodeTexts(texts, vocabulary, settings)]).toEqual([...ids]);
+        const expected = tf.tidy(() =>
+          (
+            network.predictOnBatch(
+              tf.tensor2d(ids, [texts.length, inputLength(settings)], "int32"),
+            ) as tf.Tensor
+          ).dataSync(),
         );
-        const grams = row.subarray(settings.sequenceLength);
-        encodeFeatures(
-          charSegmentFeatures(tokens, segment),
-          (g) => vocabulary.charIdOf(g),
-          settings.padding,
-          grams,
-        );
+        const scores = (await model.predict(texts)).map((p) => p.score);
+        // A three-way network answers [negative, neutral, positive]; the score is p_pos / (p_pos + p_neg).
+        const width = expected.length / texts.length;
+        for (const [i, score] of scores.entries()) {
+          const row = expected.subarray(i * width, (i + 1) * width);
+          const want =
+            width === 1 ? row[0] : (row[2] as number) / ((row[0] as number) + (row[2] as number));
+          expect(Math.abs(score - (want as number))).toBeLessThan(1e-5);
+        }
+      } finally {
+        network.dispose();
+        model.dispose();
       }
-      expect([...encodeTexts(texts, vocabulary, settings)]).toEqual([...ids]);
-      const expected = tf.tidy(() =>
-        (
-          network.predictOnBatch(
-            tf.tensor2d(ids, [texts.length, inputLength(settings)], "int32"),
-          ) as tf.Tensor
-        ).dataSync(),
-      );
-      const scores = (await model.predict(texts)).map((p) => p.score);
-      for (const [i, score] of scores.entries()) {
-        expect(Math.abs(score - (expected[i] as number))).toBeLessThan(1e-5);
-      }
-    } finally {
-      network.dispose();
-      model.dispose();
-    }
-  });
+    },
+  );
 });
 
 describe("backends", () => {

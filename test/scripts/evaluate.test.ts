@@ -77,7 +77,7 @@ describe("npm run evaluate", () => {
   it("reports a binary model folder's 3-class labels with the thresholds rule", async () => {
     const { stdout, stderr } = await evaluate([
       "--model",
-      SHIPPED_MODEL_DIR,
+      "models/sentiment-boe-binary",
       "--data",
       threeClass,
       "--json",

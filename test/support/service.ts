@@ -25,6 +25,8 @@ const repoRoot = resolve(import.meta.dirname, "../..");
 
 /** The model the repository ships (the config's default), as an absolute path. */
 export const SHIPPED_MODEL_DIR = resolve(repoRoot, parseConfig({}, {}).model.dir);
+/** The 1.0.0 binary model kept beside it: the legacy-folder path (thresholds rule). */
+export const LEGACY_BINARY_MODEL_DIR = resolve(repoRoot, "models/sentiment-boe-binary");
 
 /** Starts the real service over HTTPS on a free port, in a temporary working directory. */
 export async function startTestService(

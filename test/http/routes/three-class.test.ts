@@ -11,7 +11,11 @@ import {
 import { labelForScore } from "../../../src/model/labels.js";
 import { DEFAULT_THRESHOLDS } from "../../../src/model/metadata.js";
 import { writeThreeClassModel } from "../../model/three-class-fixture.js";
-import { startTestService, type TestService } from "../../support/service.js";
+import {
+  LEGACY_BINARY_MODEL_DIR,
+  startTestService,
+  type TestService,
+} from "../../support/service.js";
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
@@ -159,12 +163,12 @@ describe("a 3-class model with LABEL_RULE=thresholds", () => {
   });
 });
 
-describe("the shipped binary model folder", () => {
+describe("a binary (legacy) model folder", () => {
   let svc: TestService;
   const lines: string[] = [];
 
   beforeAll(async () => {
-    svc = await startTestService({}, { logLines: lines });
+    svc = await startTestService({ model: { dir: LEGACY_BINARY_MODEL_DIR } }, { logLines: lines });
   });
   afterAll(async () => {
     await svc?.service.stop();
@@ -173,7 +177,7 @@ describe("the shipped binary model folder", () => {
   it("starts with a warning naming the folder and the thresholds rule", () => {
     const line = logged(lines).find((l) => l.label_rule !== undefined);
     expect(line).toMatchObject({ level: 40, label_rule: "thresholds" });
-    expect(String(line?.dir)).toMatch(/sentiment-boe$/);
+    expect(String(line?.dir)).toMatch(/sentiment-boe-binary$/);
     expect(line?.msg).toMatch(/binary \(legacy\) model folder/);
   });
 
