@@ -1,52 +1,39 @@
 import { isUtf8 } from "node:buffer";
 
-/** The 6-bit value of each base64url character code, -1 for any other character. */
-const BASE64URL_VALUE = new Int8Array(128).fill(-1);
-for (const [index, character] of [
-  ..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-].entries()) {
-  BASE64URL_VALUE[character.charCodeAt(0)] = index;
-}
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/** The base64url value of the character at `index`, -1 when it is not base64url. */
-function valueAt(text: string, index: number): number {
-  const code = text.charCodeAt(index);
-  return code < 128 ? (BASE64URL_VALUE[code] as number) : -1;
-}
+// Three base64url segments; the signature may be empty so `alg: none` is refused by name.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
- * True when `text[start, end)` is the one canonical unpadded base64url spelling of its bytes:
- * only base64url characters, a length bytes can have, and the unused low bits of the last
- * character zero (decoders ignore them, so without this several spellings of one signature or
- * payload would all verify). An empty segment is canonical (it spells no bytes).
+ * True when the base64url characters `text[start, end)` are the one canonical unpadded spelling
+ * of their bytes: decoders ignore the unused low bits of the last character, so without this
+ * check several spellings of one signature (or payload) would all verify.
  */
-function isCanonicalSegment(text: string, start: number, end: number): boolean {
-  for (let index = start; index < end; index++) if (valueAt(text, index) < 0) return false;
+function isCanonicalSpan(text: string, start: number, end: number): boolean {
   const remainder = (end - start) % 4;
   if (remainder === 0) return true;
   if (remainder === 1) return false;
+  const last = BASE64URL_ALPHABET.indexOf(text.charAt(end - 1));
   const unusedBits = remainder === 2 ? 0b1111 : 0b11;
-  return (valueAt(text, end - 1) & unusedBits) === 0;
+  return last >= 0 && (last & unusedBits) === 0;
 }
 
 /** True when `segment` is the one canonical unpadded base64url spelling of its bytes. */
 export function isCanonicalBase64url(segment: string): boolean {
-  return isCanonicalSegment(segment, 0, segment.length);
+  return isCanonicalSpan(segment, 0, segment.length);
 }
 
-/**
- * True for a compact JWS made of three canonical base64url segments, the first two non-empty
- * (the signature may be empty so `alg: none` is refused by name). One pass, no allocation.
- */
+/** True for a compact JWS made of three canonical base64url segments (checked without a split). */
 export function isCompactJws(token: string): boolean {
+  if (!COMPACT_JWS.test(token)) return false;
+  // The pattern guarantees exactly two dots.
   const headerEnd = token.indexOf(".");
-  const payloadEnd = token.indexOf(".", headerEnd + 1);
-  if (headerEnd <= 0 || payloadEnd <= headerEnd + 1) return false;
-  if (token.indexOf(".", payloadEnd + 1) !== -1) return false;
+  const payloadEnd = token.lastIndexOf(".");
   return (
-    isCanonicalSegment(token, 0, headerEnd) &&
-    isCanonicalSegment(token, headerEnd + 1, payloadEnd) &&
-    isCanonicalSegment(token, payloadEnd + 1, token.length)
+    isCanonicalSpan(token, 0, headerEnd) &&
+    isCanonicalSpan(token, headerEnd + 1, payloadEnd) &&
+    isCanonicalSpan(token, payloadEnd + 1, token.length)
   );
 }
 

@@ -3,6 +3,7 @@ import type { RateLimiter } from "../../rate-limit/rate-limiter.js";
 import type { BucketPolicy } from "../../rate-limit/token-bucket.js";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors.js";
+import { setResponseHeader } from "../response-headers.js";
 
 export interface RateLimitOptions {
   readonly limiter: RateLimiter;
@@ -50,10 +51,10 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
         },
       );
     }
-    c.header("RateLimit-Limit", fixed.limit);
-    c.header("RateLimit-Remaining", String(decision.remaining));
-    c.header("RateLimit-Reset", String(decision.resetSeconds));
-    c.header("RateLimit-Policy", fixed.policy);
+    setResponseHeader(c, "RateLimit-Limit", fixed.limit);
+    setResponseHeader(c, "RateLimit-Remaining", String(decision.remaining));
+    setResponseHeader(c, "RateLimit-Reset", String(decision.resetSeconds));
+    setResponseHeader(c, "RateLimit-Policy", fixed.policy);
     await next();
   };
 }
