@@ -21,7 +21,9 @@ export interface MinimalCheckOptions {
 }
 
 /** Returns the issuer of a valid, unused token, or undefined (the caller answers 401). */
-export function createMinimalCheck(options: MinimalCheckOptions): (token: string) => string | undefined {
+export function createMinimalCheck(
+  options: MinimalCheckOptions,
+): (token: string) => string | undefined {
   const keys = new Map<string, KeyObject>();
   const jtis = new Map<string, number>();
   setInterval(() => {

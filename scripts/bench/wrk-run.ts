@@ -32,7 +32,11 @@ export interface WrkSpec {
    * Tokens, one per line: "fresh" sends each once, in order (a request past the end reuses the
    * last one and is counted as `exhausted`); "cycle" sends them in turn, again and again.
    */
-  readonly tokens?: { readonly file: string; readonly count: number; readonly mode: "fresh" | "cycle" };
+  readonly tokens?: {
+    readonly file: string;
+    readonly count: number;
+    readonly mode: "fresh" | "cycle";
+  };
   readonly textsPerRequest: number;
 }
 
@@ -150,9 +154,16 @@ export async function runWrk(spec: WrkSpec): Promise<WrkResult> {
   const stdout = await new Promise<string>((resolveRun, reject) => {
     execFile(
       "bash",
-      ["-c", 'wrk_bin="$1"; shift; "$wrk_bin" "$@"; rc=$?; times; exit $rc', "bash", spec.wrk, ...wrkArgs],
+      [
+        "-c",
+        'wrk_bin="$1"; shift; "$wrk_bin" "$@"; rc=$?; times; exit $rc',
+        "bash",
+        spec.wrk,
+        ...wrkArgs,
+      ],
       { maxBuffer: 4 * 1024 * 1024, timeout: (spec.durationSeconds + 120) * 1000 },
-      (error, out, err) => (error ? reject(new Error(`wrk failed: ${error.message}\n${err}`)) : resolveRun(out)),
+      (error, out, err) =>
+        error ? reject(new Error(`wrk failed: ${error.message}\n${err}`)) : resolveRun(out),
     );
   });
   const line = stdout.split("\n").find((text) => text.startsWith("BENCH_WRK_RESULT "));

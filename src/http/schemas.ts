@@ -56,9 +56,7 @@ function hasOnlyKey(body: unknown, key: string): body is Record<string, unknown>
 
 /** A text the schema accepts: UTF-16 length bounds the code points, so longer ones go to zod. */
 function isQuickText(text: unknown, limits: RequestLimits): boolean {
-  return (
-    typeof text === "string" && text.length <= limits.maxTextLength && text.trim().length > 0
-  );
+  return typeof text === "string" && text.length <= limits.maxTextLength && text.trim().length > 0;
 }
 
 /** Request schemas for the given limits; the single source of request types and docs. */
