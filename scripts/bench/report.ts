@@ -200,13 +200,13 @@ function evaluateGoals(report: BenchReport): GoalResult[] {
   const failures = totalFailures(report);
   return [
     {
-      goal: "single text at c64, defaults, fresh RS256 token per request / minimal correct ASAP check (service / minimal check)",
+      goal: "service / minimal check: single text at c64, defaults, a fresh RS256 token per request / the minimal correct ASAP check",
       measured: ratioText(anchor, "service", "minimal", service),
       target: ">= 0.8",
       pass: service.ratio >= 0.8,
     },
     {
-      goal: "single text at c64, reuse mode (replay protection off, tokens reused) / unauthenticated echo",
+      goal: "reuse mode / echo: single text at c64, replay protection off, tokens reused / the unauthenticated echo",
       measured: ratioText(anchor, "reuse", "echo", reuse),
       target: ">= 0.5",
       pass: reuse.ratio >= 0.5,
