@@ -99,22 +99,21 @@ export async function verifyAsapToken(
   const signed = checkSignature(token, payloadEnd, header, key, alg, context);
   if (signed !== undefined) await signed;
 
-  let claims: AsapClaims;
   try {
-    claims = readAsapClaims(payload);
+    const claims = readAsapClaims(payload);
     checkAsapClaims(claims, {
       audience: options.audience,
       nowSeconds: (options.clock ?? Date.now)() / 1000,
       leewaySeconds: leeway,
       maxLifetimeSeconds: options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS,
     });
+    if (options.replayGuard !== null) {
+      await rememberOnce(options.replayGuard, claims.iss, claims.jti, claims.exp + leeway);
+    }
+    return { ...claims, kid, alg, claims: payload };
   } catch (error) {
     throw isAsapError(error) ? error.withContext(context) : error;
   }
-  if (options.replayGuard !== null) {
-    await rememberOnce(options.replayGuard, claims.iss, claims.jti, claims.exp + leeway);
-  }
-  return { ...claims, kid, alg, claims: payload };
 }
 
 /** A verifier with its options bound; replay protection defaults to an in-memory guard. */
