@@ -1,21 +1,24 @@
 /**
  * End-to-end benchmark of the scoring API against its limits on this machine: the model in-process
- * (compute limit), an HTTPS echo on the same stack (transport limit) and the same echo behind the
- * service's ASAP verification (authenticated transport limit), and the real service with a
- * fresh ASAP token per request (RS256, the project's default key type; one run with ES256 for
- * comparison), over HTTPS keep-alive (autocannon). Prints one markdown report and writes it to
- * bench/results.md.
+ * (compute limit); then, interleaved in rounds (A B A B), an HTTPS echo on the same stack
+ * (transport limit), the same echo behind the minimal correct ASAP check (the anchor of issue 13,
+ * scripts/bench/minimal-asap-check.ts) and behind the service's own verification, the service at
+ * its production defaults (info access log, prediction log, metrics; rate limit out of reach) with
+ * a fresh RS256 token per request, and the service in reuse mode (replay protection off, tokens
+ * reused); then the service's other scenarios (concurrency, batches, ES256...). Load comes from wrk
+ * (1 thread, HTTPS keep-alive, tokens minted ahead into files) when it is installed, else from
+ * autocannon in this process. Prints one markdown report and writes it to bench/results.md.
  *
  *   npm run bench -- [--duration 10] [--warmup 2] [--quick] [--skip-profile] [--output bench/results.md]
  *                    [--keep-profiles <dir>]   (copies the .cpuprofile files, for Chrome DevTools)
  *                    [--only <scenario,...>]   (e.g. single-c64-es256; the goals' scenarios always run)
  *                    [--profile <scenario>]    (the load profiled with --cpu-prof; default single-c64)
+ *                    [--load-generator auto|wrk|autocannon]   (auto: wrk when installed)
  *
  * --quick: 1 s runs, one server per configuration (one inference worker each) shared by all runs:
  * a smoke test of the script, not numbers.
  * The service's settings come from config/api.json and the environment (WORKERS, INFERENCE_WORKERS,
- * BATCH_MAX_SIZE, BATCH_MAX_DELAY_MS...), as for `npm start`.
- */
+ * BATCH_MAX_SIZE, BATCH_MAX_DELAY_MS...), as for `npm start`. */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -44,6 +47,8 @@ import {
   type ThreadCpu,
 } from "./bench/proc-stats.js";
 import {
+  type AnchorComparison,
+  type AnchorRound,
   type BenchReport,
   type MeasuredRun,
   type ProfileReport,
@@ -66,7 +71,9 @@ import {
   mintCpuMicros,
   TokenPool,
 } from "./bench/token-minter.js";
+import { type TokenFile, TokenSupply } from "./bench/token-supply.js";
 import { measureTokenVerifyCost, type TokenVerifyCost } from "./bench/token-verify-cost.js";
+import { findWrk, runWrk, type WrkResult } from "./bench/wrk-run.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -79,13 +86,20 @@ const { values: args } = parseArgs({
     "keep-profiles": { type: "string" },
     only: { type: "string" },
     profile: { type: "string", default: "single-c64" },
+    "load-generator": { type: "string", default: "auto" },
   },
   strict: true,
 });
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const quick = args.quick ?? false;
-const durationSeconds = quick ? 1 : positive(args.duration, "--duration");
+// wrk opens its connections anew each run: at c256 on a busy machine a 1 s run can end before the
+// first TLS handshakes do.
+const durationSeconds = quick
+  ? args["load-generator"] === "autocannon"
+    ? 1
+    : 2
+  : positive(args.duration, "--duration");
 const warmupSeconds =
   args.warmup !== undefined ? positive(args.warmup, "--warmup") : quick ? 0.5 : 2;
 const batchConnections = positive(args["batch-connections"], "--batch-connections");
@@ -99,6 +113,14 @@ const WARMUP_MINT_RATE = 4000;
 const PRE_MINT_FACTOR = 3;
 /** ...and at least this many per second of run (a cold warm-up can be slower than the run). */
 const MIN_PRE_MINT_RATE = 1000;
+/** wrk cannot mint during a run: tokens for a warm-up, per second of it... */
+const WRK_WARMUP_RATE = quick ? 3000 : 12_000;
+/** ...and for a measured run, this many times the warm-up's rate (tokens are reused across servers). */
+const WRK_PRE_MINT_FACTOR = 2;
+/** Reuse mode: this many tokens (one per connection at c64), each sent again and again. */
+const REUSED_TOKENS = 64;
+/** Interleaved rounds of the anchor comparison (echo, minimal check, service, reuse mode). */
+const ANCHOR_ROUNDS = quick ? 1 : 2;
 
 function positive(value: string | undefined, name: string): number {
   const number = Number(value);
@@ -109,7 +131,12 @@ function positive(value: string | undefined, name: string): number {
   return number;
 }
 
-type ServerConfigName = "default" | "batching-off" | "info-logging" | "no-prediction-log";
+type ServerConfigName =
+  | "default"
+  | "batching-off"
+  | "warn-logging"
+  | "no-prediction-log"
+  | "reuse-mode";
 
 type TokenAlgorithm = BenchIssuer["alg"];
 
@@ -143,9 +170,9 @@ const SCENARIOS: readonly Scenario[] = [
     batch: false,
   },
   {
-    id: "single-c64-info-logging",
+    id: "single-c64-warn-logging",
     label: "single text",
-    server: "info-logging",
+    server: "warn-logging",
     connections: 64,
     batch: false,
   },
@@ -191,12 +218,17 @@ const selectedScenarios: readonly Scenario[] =
 const [profiledScenario] = scenariosNamed([args.profile], "--profile") as [Scenario];
 
 const SERVER_SETTINGS: Record<ServerConfigName, { setup: string; env: Record<string, string> }> = {
-  default: { setup: "", env: { LOG_LEVEL: "warn" } },
-  "batching-off": { setup: "BATCH_MAX_SIZE=1", env: { LOG_LEVEL: "warn", BATCH_MAX_SIZE: "1" } },
-  "info-logging": { setup: "LOG_LEVEL=info", env: { LOG_LEVEL: "info" } },
+  // The production defaults: the access log at info (one line per request, into the log file).
+  default: { setup: "", env: { LOG_LEVEL: "info" } },
+  "batching-off": { setup: "BATCH_MAX_SIZE=1", env: { LOG_LEVEL: "info", BATCH_MAX_SIZE: "1" } },
+  "warn-logging": { setup: "LOG_LEVEL=warn", env: { LOG_LEVEL: "warn" } },
   "no-prediction-log": {
     setup: "PREDICTION_LOG=false",
-    env: { LOG_LEVEL: "warn", PREDICTION_LOG: "false" },
+    env: { LOG_LEVEL: "info", PREDICTION_LOG: "false" },
+  },
+  "reuse-mode": {
+    setup: "ASAP_REPLAY_PROTECTION=false",
+    env: { LOG_LEVEL: "info", ASAP_REPLAY_PROTECTION: "false" },
   },
 };
 
@@ -207,6 +239,12 @@ interface Bench {
   readonly issuers: Readonly<Record<TokenAlgorithm, BenchIssuer>>;
   readonly baseEnv: Record<string, string>;
   readonly texts: readonly string[];
+  /** wrk's path when it drives the load, else undefined (autocannon). */
+  readonly wrk: string | undefined;
+  /** Token files for wrk, per key type. */
+  readonly supplies: Readonly<Record<TokenAlgorithm, TokenSupply>>;
+  /** The wrk command lines used (for the report). */
+  readonly wrkCommands: Set<string>;
 }
 
 function bodiesFor(texts: readonly string[], batch: boolean): string[] {
@@ -221,67 +259,55 @@ function bodiesFor(texts: readonly string[], batch: boolean): string[] {
   );
 }
 
-/** Warm-up (tokens minted on the fly), pre-mint for the measured run, measure with CPU + memory. */
+/** How a run's requests carry tokens. */
+type TokenUse =
+  /** No Authorization header. */
+  | "none"
+  /** A fresh token (new jti) per request. */
+  | "fresh"
+  /** REUSED_TOKENS tokens (one per connection at c64), sent in turn again and again. */
+  | "reuse";
+
+interface MeasureSpec {
+  label: string;
+  setup: string;
+  path: string;
+  connections: number;
+  batch: boolean;
+  /** Whose tokens to send (RS256 when undefined and tokens are sent). */
+  alg?: TokenAlgorithm | undefined;
+  tokens: TokenUse;
+  /** The replay store the tokens land in (default: the server process's own). */
+  replayScope?: string;
+}
+
+/** Warm-up, pre-mint for the measured run, measure with CPU + memory. */
 async function measure(
   bench: Bench,
   server: ServerProcess,
-  spec: {
-    label: string;
-    setup: string;
-    path: string;
-    connections: number;
-    batch: boolean;
-    /** Whose tokens to send; none when undefined. */
-    alg: TokenAlgorithm | undefined;
-  },
+  spec: MeasureSpec,
 ): Promise<{ run: MeasuredRun; window: TimeWindow }> {
-  const auth = spec.alg !== undefined;
-  const pool = new TokenPool(
-    bench.issuers[spec.alg ?? "RS256"],
-    Math.min(3600, Math.ceil(warmupSeconds + durationSeconds + 300)),
-  );
-  const load = (seconds: number) =>
-    runLoad({
-      url: `${server.origin}${spec.path}`,
-      connections: spec.connections,
-      durationSeconds: seconds,
-      bodies: bodiesFor(bench.texts, spec.batch),
-      textsPerRequest: spec.batch ? BATCH_TEXTS : 1,
-      ...(auth ? { nextToken: () => pool.next() } : {}),
-    });
-  const warmUpTokens = Math.ceil(WARMUP_MINT_RATE * warmupSeconds);
-  const warmUp = async () => {
-    // A repeated warm-up keeps what the previous one left unused.
-    if (auth && pool.remaining < warmUpTokens) await pool.fill(warmUpTokens);
-    return load(warmupSeconds);
-  };
+  const driver = bench.wrk
+    ? wrkDriver(bench, bench.wrk, server, spec)
+    : autocannonDriver(bench, server, spec);
   // A cold server (JIT, TLS handshakes) on a busy machine may answer next to nothing in a short
   // warm-up (--quick: 0.5 s); warm up again until every connection had an answer, up to 30 s.
-  let warm = await warmUp();
+  let warm = await driver.warmUp();
   for (
     let spent = warmupSeconds;
     warm.ok < spec.connections && spent < 30;
     spent += warmupSeconds
   ) {
-    warm = await warmUp();
+    warm = await driver.warmUp();
   }
-  const preMinted = auth
-    ? Math.ceil(
-        Math.max(warm.requestsPerSecond * PRE_MINT_FACTOR, MIN_PRE_MINT_RATE) * durationSeconds,
-      ) +
-      spec.connections * 4 +
-      500
-    : 0;
-  if (auth) await pool.fill(preMinted);
+  const preMinted = await driver.prepare(warm.requestsPerSecond);
   const cpuBefore = processTreeCpuSeconds(server.pid);
   const threadsBefore = processTreeThreadCpu(server.pid);
-  const ownCpuBefore = process.cpuUsage();
   const startMicros = monotonicMicros();
-  const result: LoadResult = await load(durationSeconds);
+  const { result, generatorCpuSeconds, liveMinted } = await driver.run();
   const window = { startMicros, endMicros: monotonicMicros() };
   const cpuSeconds = processTreeCpuSeconds(server.pid) - cpuBefore;
   const threadsAfter = processTreeThreadCpu(server.pid);
-  const ownCpu = process.cpuUsage(ownCpuBefore);
   const answered = result.ok + result.non2xx;
   const run: MeasuredRun = {
     label: spec.label,
@@ -290,12 +316,133 @@ async function measure(
     load: result,
     serverCpuMsPerRequest: answered > 0 ? (cpuSeconds * 1000) / answered : Number.NaN,
     loadGeneratorCpuMsPerRequest:
-      answered > 0 ? (ownCpu.user + ownCpu.system) / 1000 / answered : Number.NaN,
+      answered > 0 ? (generatorCpuSeconds * 1000) / answered : Number.NaN,
     threadCpuMsPerRequest: threadCpuPerRequest(threadsBefore, threadsAfter, answered),
     memory: processTreeMemory(server.pid),
-    tokens: { preMinted, liveMinted: pool.liveMinted },
+    tokens: { preMinted, liveMinted, use: spec.tokens },
   };
   return { run, window };
+}
+
+interface LoadDriver {
+  warmUp(): Promise<LoadResult>;
+  /** Gets the measured run's tokens ready (given the warm-up's rate); returns how many. */
+  prepare(warmUpRate: number): Promise<number>;
+  run(): Promise<{ result: LoadResult; generatorCpuSeconds: number; liveMinted: number }>;
+}
+
+/** Tokens ready for a measured run of `seconds` at about `rate` requests a second. */
+function preMintCount(rate: number, seconds: number, connections: number, factor: number): number {
+  return Math.ceil(Math.max(rate * factor, MIN_PRE_MINT_RATE) * seconds) + connections * 4 + 500;
+}
+
+/** autocannon in this process: tokens from a pool (minted on the spot if it runs dry). */
+function autocannonDriver(bench: Bench, server: ServerProcess, spec: MeasureSpec): LoadDriver {
+  const issuer = bench.issuers[spec.alg ?? "RS256"];
+  const pool = new TokenPool(issuer, tokenLifetimeSeconds());
+  let reused: readonly string[] = [];
+  let reusedIndex = 0;
+  const nextToken =
+    spec.tokens === "fresh"
+      ? () => pool.next()
+      : spec.tokens === "reuse"
+        ? () => reused[reusedIndex++ % reused.length] as string
+        : undefined;
+  const load = (seconds: number) =>
+    runLoad({
+      url: `${server.origin}${spec.path}`,
+      connections: spec.connections,
+      durationSeconds: seconds,
+      bodies: bodiesFor(bench.texts, spec.batch),
+      textsPerRequest: spec.batch ? BATCH_TEXTS : 1,
+      ...(nextToken ? { nextToken } : {}),
+    });
+  const warmUpTokens = Math.ceil(WARMUP_MINT_RATE * warmupSeconds);
+  return {
+    async warmUp() {
+      if (spec.tokens === "reuse" && reused.length === 0) {
+        reused = (await bench.supplies[spec.alg ?? "RS256"].reusable(REUSED_TOKENS)).tokens;
+      }
+      // A repeated warm-up keeps what the previous one left unused.
+      if (spec.tokens === "fresh" && pool.remaining < warmUpTokens) await pool.fill(warmUpTokens);
+      return load(warmupSeconds);
+    },
+    async prepare(rate) {
+      if (spec.tokens !== "fresh") return 0;
+      const count = preMintCount(rate, durationSeconds, spec.connections, PRE_MINT_FACTOR);
+      await pool.fill(count);
+      return count;
+    },
+    async run() {
+      const before = process.cpuUsage();
+      const result = await load(durationSeconds);
+      const used = process.cpuUsage(before);
+      return {
+        result,
+        generatorCpuSeconds: (used.user + used.system) / 1e6,
+        liveMinted: pool.liveMinted,
+      };
+    },
+  };
+}
+
+/** wrk in a child process: tokens from files minted ahead (TokenSupply); none minted during runs. */
+function wrkDriver(
+  bench: Bench,
+  wrk: string,
+  server: ServerProcess,
+  spec: MeasureSpec,
+): LoadDriver {
+  const supply = bench.supplies[spec.alg ?? "RS256"];
+  const scope = spec.replayScope ?? String(server.pid);
+  let measuredTokens: TokenFile | undefined;
+  let reused: TokenFile | undefined;
+  const load = (seconds: number, tokens: TokenFile | undefined) =>
+    runWrk({
+      wrk,
+      url: `${server.origin}${spec.path}`,
+      connections: spec.connections,
+      durationSeconds: seconds,
+      workDir: bench.workDir,
+      bodies: bodiesFor(bench.texts, spec.batch),
+      textsPerRequest: spec.batch ? BATCH_TEXTS : 1,
+      ...(tokens
+        ? { tokens: { ...tokens, mode: spec.tokens === "reuse" ? "cycle" : "fresh" } }
+        : {}),
+    });
+  const tokensFor = async (count: number, seconds: number): Promise<TokenFile | undefined> => {
+    if (spec.tokens === "none") return undefined;
+    if (spec.tokens === "reuse") {
+      reused ??= await supply.reusable(REUSED_TOKENS);
+      return reused;
+    }
+    return supply.take(scope, count, seconds + 120);
+  };
+  return {
+    async warmUp() {
+      const seconds = Math.max(1, Math.round(warmupSeconds));
+      return load(seconds, await tokensFor(Math.ceil(WRK_WARMUP_RATE * seconds), seconds));
+    },
+    async prepare(rate) {
+      const count = preMintCount(rate, durationSeconds, spec.connections, WRK_PRE_MINT_FACTOR);
+      measuredTokens = await tokensFor(count, durationSeconds);
+      return spec.tokens === "fresh" ? count : 0;
+    },
+    async run() {
+      const result: WrkResult = await load(durationSeconds, measuredTokens);
+      bench.wrkCommands.add(result.command);
+      return {
+        result,
+        generatorCpuSeconds: result.cpuSeconds,
+        // Requests past the end of the token file reused a token: counted like live-minted ones.
+        liveMinted: result.exhaustedTokens,
+      };
+    },
+  };
+}
+
+function tokenLifetimeSeconds(): number {
+  return Math.min(3600, Math.ceil(warmupSeconds + durationSeconds + 300));
 }
 
 /** Each thread's CPU over a run per answered request: main (HTTP) threads summed, then the rest. */
@@ -355,6 +502,7 @@ async function runScenario(
     connections: scenario.connections,
     batch: scenario.batch,
     alg: scenario.alg ?? "RS256",
+    tokens: "fresh",
   });
   return { run: { ...run, id: scenario.id }, window };
 }
@@ -412,14 +560,102 @@ async function serverBackend(bench: Bench, server: ServerProcess): Promise<strin
 interface Limits {
   readonly model: ModelThroughputReport;
   readonly verify: readonly TokenVerifyCost[];
-  readonly echo: MeasuredRun;
-  readonly authEcho: MeasuredRun;
+  readonly anchor: AnchorComparison;
+}
+
+/** The servers of the anchor comparison, started once and measured in interleaved rounds. */
+async function startAnchorServers(
+  bench: Bench,
+  tlsDir: string,
+): Promise<{ echo: ServerProcess; service: ServerProcess; reuse: ServerProcess }> {
+  progress("starting the echo server and two services (defaults, reuse mode)");
+  const started = await Promise.allSettled([
+    startEchoServer({ repoRoot, workDir: bench.workDir, tlsDir, env: bench.baseEnv }),
+    startConfigured(bench, "default"),
+    startConfigured(bench, "reuse-mode"),
+  ]);
+  const failure = started.find((result) => result.status === "rejected");
+  if (failure !== undefined) {
+    await Promise.all(
+      started.map((result) => (result.status === "fulfilled" ? result.value.stop() : undefined)),
+    );
+    throw failure.reason;
+  }
+  const [echo, service, reuse] = started.map(
+    (result) => (result as PromiseFulfilledResult<ServerProcess>).value,
+  ) as [ServerProcess, ServerProcess, ServerProcess];
+  return { echo, service, reuse };
 }
 
 /**
- * The compute limit (model in-process), token verification CPU, the transport limit (echo) and
- * the authenticated transport limit (echo behind ASAP with a fresh RS256 token per request).
+ * Issue 13's side-by-side: the unauthenticated echo, the echo behind the minimal correct ASAP
+ * check (the anchor), the echo behind the service's own verification, the service at its defaults
+ * (fresh RS256 token per request) and in reuse mode, one after the other in each round (A B A B).
  */
+async function measureAnchorComparison(bench: Bench, tlsDir: string): Promise<AnchorComparison> {
+  const { echo, service, reuse } = await startAnchorServers(bench, tlsDir);
+  const single = (label: string, setup: string, path: string, tokens: TokenUse): MeasureSpec => ({
+    label,
+    setup,
+    path,
+    connections: ECHO_CONNECTIONS,
+    batch: false,
+    tokens,
+    ...(tokens === "none" ? {} : { alg: "RS256" as const }),
+  });
+  const rows: [keyof AnchorRound, ServerProcess, MeasureSpec][] = [
+    ["echo", echo, single("HTTPS echo, no auth, no model (transport limit)", "", "/echo", "none")],
+    [
+      "minimal",
+      echo,
+      single(
+        "HTTPS echo + minimal correct ASAP check (RS256), no model (anchor)",
+        "",
+        "/min/echo",
+        "fresh",
+      ),
+    ],
+    [
+      "authEcho",
+      echo,
+      single(
+        "HTTPS echo + ASAP (RS256, replay on), no model (the service's verifier)",
+        "",
+        "/auth/echo",
+        "fresh",
+      ),
+    ],
+    ["service", service, single("single text, defaults", "", "/v1/sentiment", "fresh")],
+    [
+      "reuse",
+      reuse,
+      single(
+        `single text, reuse mode (${REUSED_TOKENS} tokens reused)`,
+        "ASAP_REPLAY_PROTECTION=false",
+        "/v1/sentiment",
+        "reuse",
+      ),
+    ],
+  ];
+  const rounds: AnchorRound[] = [];
+  try {
+    for (let round = 1; round <= ANCHOR_ROUNDS; round++) {
+      const measured: Partial<Record<keyof AnchorRound, MeasuredRun>> = {};
+      for (const [key, server, spec] of rows) {
+        progress(`anchor comparison round ${round}: ${key}`);
+        // The service's own store is per process: its scope is the process, not the path.
+        const scope = server === echo ? `${server.pid}${spec.path}` : String(server.pid);
+        measured[key] = (await measure(bench, server, { ...spec, replayScope: scope })).run;
+      }
+      rounds.push(measured as AnchorRound);
+    }
+  } finally {
+    await Promise.all([echo.stop(), service.stop(), reuse.stop()]);
+  }
+  return { rounds };
+}
+
+/** The compute limit (model in-process) and token verification CPU. */
 async function measureLimits(bench: Bench, modelDir: string, tlsDir: string): Promise<Limits> {
   progress("model throughput in-process (batch 1, 32, 64)");
   const model = await measureModelThroughput(modelDir, [1, 32, 64], modelSeconds, bench.texts);
@@ -428,29 +664,8 @@ async function measureLimits(bench: Bench, modelDir: string, tlsDir: string): Pr
     await measureTokenVerifyCost(bench.issuers.RS256, verifyTokens),
     await measureTokenVerifyCost(bench.issuers.ES256, verifyTokens),
   ];
-  progress("echo server (transport limits)");
-  const echoServer = await startEchoServer({
-    repoRoot,
-    workDir: bench.workDir,
-    tlsDir,
-    env: bench.baseEnv,
-  });
-  try {
-    const echoRun = (label: string, path: string, alg: TokenAlgorithm | undefined) =>
-      measure(bench, echoServer, {
-        label,
-        setup: "",
-        path,
-        connections: ECHO_CONNECTIONS,
-        batch: false,
-        alg,
-      });
-    const { run: echo } = await echoRun("HTTPS echo", "/echo", undefined);
-    const { run: authEcho } = await echoRun("HTTPS echo + ASAP", "/auth/echo", "RS256");
-    return { model, verify, echo, authEcho };
-  } finally {
-    await echoServer.stop();
-  }
+  const anchor = await measureAnchorComparison(bench, tlsDir);
+  return { model, verify, anchor };
 }
 
 interface ServedRuns {
@@ -607,7 +822,35 @@ async function main(): Promise<void> {
       TLS_KEY_FILE: join(tlsDir, "localhost.key"),
     };
     const config = loadConfig({ ...process.env, ...baseEnv, LOG_LEVEL: "warn" }, repoRoot);
-    const bench: Bench = { workDir, ca: tls.cert, issuers, baseEnv, texts: sampleTexts(100) };
+    const generator = args["load-generator"];
+    if (!["auto", "wrk", "autocannon"].includes(generator ?? "")) {
+      process.stderr.write("bench: --load-generator must be auto, wrk or autocannon\n");
+      process.exit(2);
+    }
+    const wrk = generator === "autocannon" ? undefined : findWrk();
+    if (generator === "wrk" && wrk === undefined) {
+      process.stderr.write(
+        "bench: --load-generator wrk, but wrk is not installed (apt-get install wrk)\n",
+      );
+      process.exit(2);
+    }
+    const tokenDir = join(workDir, "tokens");
+    mkdirSync(tokenDir);
+    const bench: Bench = {
+      workDir,
+      ca: tls.cert,
+      issuers,
+      baseEnv,
+      texts: sampleTexts(100),
+      wrk,
+      // The longest lifetime the service accepts (ASAP_MAX_LIFETIME_SECONDS), so sets outlive a run.
+      supplies: {
+        RS256: new TokenSupply(issuers.RS256, tokenDir, 3600),
+        ES256: new TokenSupply(issuers.ES256, tokenDir, 3600),
+      },
+      wrkCommands: new Set(),
+    };
+    progress(`load generator: ${wrk ? `wrk (${wrk})` : "autocannon"}`);
     const mintCpuMicrosPerToken = mintCpuMicros(issuers.RS256);
     const profileDir = join(workDir, "profile");
     mkdirSync(profileDir);
@@ -633,7 +876,7 @@ async function main(): Promise<void> {
               : `\`node --cpu-prof\` of a fresh ${profiledScenario.server} server under the ${profiledScenario.id} load (${profiledScenario.label}, ${profiledScenario.connections} connections), samples of the ${durationSeconds} s measured run only (after a ${warmupSeconds} s warm-up)`,
           )
         : undefined;
-    const { model, verify, echo, authEcho } = limits;
+    const { model, verify, anchor } = limits;
     if (args["keep-profiles"] && profile) {
       cpSync(profileDir, resolve(process.cwd(), args["keep-profiles"]), { recursive: true });
     }
@@ -659,10 +902,12 @@ async function main(): Promise<void> {
         quick,
         mintCpuMicrosPerToken,
         elapsedSeconds: (performance.now() - started) / 1000,
+        loadGenerator: wrk ? "wrk" : "autocannon",
+        wrkCommands: [...bench.wrkCommands],
+        tokensMinted: bench.supplies.RS256.minted + bench.supplies.ES256.minted,
       },
       model,
-      echo,
-      authEcho,
+      anchor,
       served,
       verify,
       profile,

@@ -1,9 +1,10 @@
 /**
  * The transport limits: an HTTPS echo on the service's own stack (Hono, @hono/node-server over
- * node:https via listenHttps, the request-id middleware, the same TLS certificate) with no model.
- * `POST /echo` has no auth; `POST /auth/echo` is behind the service's own ASAP verification (its
- * middleware, key repository and replay store, configured like the service from the environment).
- * Run as a child process so it never shares an event loop with the load generator.
+ * node:https via listenHttps, the same TLS certificate) with no model. `POST /echo` has no auth;
+ * `POST /min/echo` is behind the minimal correct ASAP check (minimal-asap-check.ts: the anchor of
+ * issue 13); `POST /auth/echo` is behind the service's own ASAP verification (its request-id and
+ * auth middleware, key repository and replay store, configured like the service from the
+ * environment). Run as a child process so it never shares an event loop with the load generator.
  *
  *   ECHO_TLS_DIR=<dir with localhost.crt/.key> PORT=<port> [ASAP_...] node --import tsx scripts/bench/echo-server.ts
  *
@@ -20,6 +21,7 @@ import { requestId } from "../../src/http/middleware/request-id.js";
 import { createReplayGuard, createTokenVerifier } from "../../src/server/dependencies.js";
 import { listenHttps } from "../../src/server/https-server.js";
 import { loadTlsCredentials } from "../../src/server/tls.js";
+import { minimalAsapAuth } from "./minimal-asap-check.js";
 
 const tlsDir = process.env.ECHO_TLS_DIR;
 if (!tlsDir) {
@@ -35,9 +37,14 @@ const verify = createTokenVerifier(
 );
 
 const app = new Hono<AppEnv>();
-app.use("*", requestId());
+app.use("/auth/*", requestId());
 app.use("/auth/*", asapAuth({ verify }));
+app.use(
+  "/min/*",
+  minimalAsapAuth({ keyDir: config.asap.publicKeyRepository, audience: config.asap.audience }),
+);
 app.post("/echo", async (c) => c.json(await c.req.json()));
+app.post("/min/echo", async (c) => c.json(await c.req.json()));
 app.post("/auth/echo", async (c) => c.json(await c.req.json()));
 app.onError((error, c) => {
   const apiError = toApiError(error);

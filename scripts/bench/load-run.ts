@@ -29,6 +29,8 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly p99Ms: number;
+  /** The load generator that produced this result. */
+  readonly generator: "autocannon" | "wrk";
 }
 
 /** The q-quantile (0..1) of ascending `sorted` by the nearest-rank method; NaN when empty. */
@@ -94,5 +96,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     p50Ms: quantile(sorted, 0.5),
     p95Ms: quantile(sorted, 0.95),
     p99Ms: quantile(sorted, 0.99),
+    generator: "autocannon",
   };
 }

@@ -6,22 +6,35 @@ const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
- * True when `segment` is the one canonical unpadded base64url spelling of its bytes: decoders
- * ignore the unused low bits of the last character, so without this check several spellings of
- * one signature (or payload) would all verify.
+ * True when the base64url characters `text[start, end)` are the one canonical unpadded spelling
+ * of their bytes: decoders ignore the unused low bits of the last character, so without this
+ * check several spellings of one signature (or payload) would all verify.
  */
-export function isCanonicalBase64url(segment: string): boolean {
-  const remainder = segment.length % 4;
+function isCanonicalSpan(text: string, start: number, end: number): boolean {
+  const remainder = (end - start) % 4;
   if (remainder === 0) return true;
   if (remainder === 1) return false;
-  const last = BASE64URL_ALPHABET.indexOf(segment.charAt(segment.length - 1));
+  const last = BASE64URL_ALPHABET.indexOf(text.charAt(end - 1));
   const unusedBits = remainder === 2 ? 0b1111 : 0b11;
   return last >= 0 && (last & unusedBits) === 0;
 }
 
-/** True for a compact JWS made of three canonical base64url segments. */
+/** True when `segment` is the one canonical unpadded base64url spelling of its bytes. */
+export function isCanonicalBase64url(segment: string): boolean {
+  return isCanonicalSpan(segment, 0, segment.length);
+}
+
+/** True for a compact JWS made of three canonical base64url segments (checked without a split). */
 export function isCompactJws(token: string): boolean {
-  return COMPACT_JWS.test(token) && token.split(".").every(isCanonicalBase64url);
+  if (!COMPACT_JWS.test(token)) return false;
+  // The pattern guarantees exactly two dots.
+  const headerEnd = token.indexOf(".");
+  const payloadEnd = token.lastIndexOf(".");
+  return (
+    isCanonicalSpan(token, 0, headerEnd) &&
+    isCanonicalSpan(token, headerEnd + 1, payloadEnd) &&
+    isCanonicalSpan(token, payloadEnd + 1, token.length)
+  );
 }
 
 /**

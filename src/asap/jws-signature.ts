@@ -32,21 +32,20 @@ const SCHEMES: ReadonlyMap<string, SignatureScheme> = new Map(
 );
 
 /**
- * Resolves true when `signature` is a valid `alg` signature of `signingInput` (the ASCII
- * `<header>.<payload>` of a compact JWS) by `key`. The caller has checked that the key fits `alg`;
- * any failure inside the crypto library counts as a bad signature.
+ * True when `signature` is a valid `alg` signature of `signingInput` (the ASCII
+ * `<header>.<payload>` of a compact JWS) by `key`: answered at once when checked in place (RSA),
+ * as a promise when checked on libuv's thread pool (ECDSA). The caller has checked that the key
+ * fits `alg`; any failure inside the crypto library counts as a bad signature.
  */
 export function verifyJwsSignature(
   alg: string,
   signingInput: string,
   signature: Buffer,
   key: KeyObject,
-): Promise<boolean> {
+): boolean | Promise<boolean> {
   const scheme = SCHEMES.get(alg);
-  if (scheme === undefined) return Promise.resolve(false);
-  if (scheme.length !== undefined && signature.length !== scheme.length) {
-    return Promise.resolve(false);
-  }
+  if (scheme === undefined) return false;
+  if (scheme.length !== undefined && signature.length !== scheme.length) return false;
   const data = Buffer.from(signingInput, "latin1");
   const keyOptions = {
     key,
@@ -56,9 +55,9 @@ export function verifyJwsSignature(
   };
   if (scheme.offThread !== true) {
     try {
-      return Promise.resolve(verify(scheme.hash, data, keyOptions, signature));
+      return verify(scheme.hash, data, keyOptions, signature);
     } catch {
-      return Promise.resolve(false);
+      return false;
     }
   }
   return new Promise((resolve) => {

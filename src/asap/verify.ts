@@ -95,7 +95,9 @@ export async function verifyAsapToken(
   }
 
   const key = await lookUpKey(options.keyRepository, kid, alg, context);
-  await checkSignature(token, payloadEnd, header, key, alg, context);
+  // RSA answers at once; only a check on the thread pool (ECDSA) is awaited.
+  const signed = checkSignature(token, payloadEnd, header, key, alg, context);
+  if (signed !== undefined) await signed;
 
   try {
     const claims = readAsapClaims(payload);
@@ -153,15 +155,18 @@ async function lookUpKey(
   }
 }
 
-/** Throws unless the token signature by `key` verifies, after the header and key checks. */
-async function checkSignature(
+/**
+ * Throws unless the token signature by `key` verifies, after the header and key checks; returns
+ * a promise only when the check runs off the event loop (see verifyJwsSignature).
+ */
+function checkSignature(
   token: string,
   payloadEnd: number,
   header: Record<string, unknown>,
   key: KeyObject,
   alg: string,
   context: { issuer: string; kid: string },
-): Promise<void> {
+): Promise<void> | undefined {
   // No JWS extension is understood, so any `crit` header must be refused (RFC 7515 §4.1.11).
   if (header.crit !== undefined) {
     throw new AsapError("malformed_token", "the token has critical header extensions", context);
@@ -172,9 +177,18 @@ async function checkSignature(
     throw new AsapError("invalid_key", `the public key cannot verify ${alg}: ${misfit}`, context);
   }
   const signature = Buffer.from(token.slice(payloadEnd + 1), "base64url");
-  if (!(await verifyJwsSignature(alg, token.slice(0, payloadEnd), signature, key))) {
-    throw new AsapError("invalid_signature", "the token signature does not verify", context);
+  const valid = verifyJwsSignature(alg, token.slice(0, payloadEnd), signature, key);
+  if (typeof valid !== "boolean") {
+    return valid.then((ok) => {
+      if (!ok) throw invalidSignature(context);
+    });
   }
+  if (!valid) throw invalidSignature(context);
+  return undefined;
+}
+
+function invalidSignature(context: { issuer: string; kid: string }): AsapError {
+  return new AsapError("invalid_signature", "the token signature does not verify", context);
 }
 
 async function rememberOnce(

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "./errors.js";
+import { quickCheckOf } from "./schemas.js";
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -24,6 +25,7 @@ export async function readJsonBody<T extends z.ZodType>(
     // The media type was right: a body that does not parse is a bad request (400), not 415.
     throw new ApiError(400, "invalid_json", "The body is not valid JSON.");
   }
+  if (quickCheckOf(schema)?.(body) === true) return body as z.infer<T>;
   const result = schema.safeParse(body);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => ({

@@ -30,8 +30,55 @@ export function textSchema(limits: RequestLimits) {
 const objectError = (issue: { code?: string }) =>
   issue.code === "invalid_type" ? "must be a JSON object" : undefined;
 
+/**
+ * Plain-code checks of a request schema's common case, for the request path: each accepts only
+ * bodies its schema accepts unchanged (test/http/schemas.test.ts checks this), so a body it
+ * accepts needs no zod pass (a tenth of the cost). Anything else goes through the schema, which
+ * stays the one definition of the request and of every error message.
+ */
+const quickChecks = new WeakMap<z.ZodType, (body: unknown) => boolean>();
+
+/** The quick check registered for `schema`, if any (see quickChecks). */
+export function quickCheckOf(schema: z.ZodType): ((body: unknown) => boolean) | undefined {
+  return quickChecks.get(schema);
+}
+
+/** True for a JSON object whose only key is `key`. */
+function hasOnlyKey(body: unknown, key: string): body is Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return false;
+  let keys = 0;
+  for (const name in body) {
+    if (name !== key) return false;
+    keys++;
+  }
+  return keys === 1;
+}
+
+/** A text the schema accepts: UTF-16 length bounds the code points, so longer ones go to zod. */
+function isQuickText(text: unknown, limits: RequestLimits): boolean {
+  return typeof text === "string" && text.length <= limits.maxTextLength && text.trim().length > 0;
+}
+
 /** Request schemas for the given limits; the single source of request types and docs. */
 export function requestSchemas(limits: RequestLimits = DEFAULT_REQUEST_LIMITS) {
+  const schemas = buildRequestSchemas(limits);
+  quickChecks.set(
+    schemas.sentiment,
+    (body) => hasOnlyKey(body, "text") && isQuickText(body.text, limits),
+  );
+  quickChecks.set(schemas.batch, (body) => {
+    if (!hasOnlyKey(body, "texts")) return false;
+    const { texts } = body;
+    if (!Array.isArray(texts) || texts.length < 1 || texts.length > limits.maxBatchTexts) {
+      return false;
+    }
+    for (const text of texts) if (!isQuickText(text, limits)) return false;
+    return true;
+  });
+  return schemas;
+}
+
+function buildRequestSchemas(limits: RequestLimits) {
   const text = textSchema(limits);
   return {
     sentiment: z.strictObject({ text }, { error: objectError }),

@@ -45,14 +45,14 @@ export function issuerPolicy(config: AppConfig): (issuer: string) => BucketPolic
     ratePerSecond: config.rateLimit.requestsPerSecond,
     burst: config.rateLimit.burst,
   };
-  return (issuer) => {
-    const override = Object.hasOwn(config.rateLimit.issuers, issuer)
-      ? config.rateLimit.issuers[issuer]
-      : undefined;
-    return override
-      ? { ratePerSecond: override.requestsPerSecond, burst: override.burst }
-      : fallback;
-  };
+  // Built once: the same policy object for every request of an issuer.
+  const overrides = new Map<string, BucketPolicy>(
+    Object.entries(config.rateLimit.issuers).map(([issuer, override]) => [
+      issuer,
+      { ratePerSecond: override.requestsPerSecond, burst: override.burst },
+    ]),
+  );
+  return (issuer) => overrides.get(issuer) ?? fallback;
 }
 
 // During an outage a store fails many times a second (every request, every reconnect attempt).

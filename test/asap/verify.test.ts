@@ -477,6 +477,17 @@ describe("replay protection", () => {
     await expect(verifyAsapToken(token, guarded)).rejects.toMatchObject({ code: "token_replayed" });
   });
 
+  it("names the issuer and kid of a replayed token (for the access log)", async () => {
+    const guarded = options();
+    const token = await sign(devKey);
+    const { iss, kid } = await verifyAsapToken(token, guarded);
+    await expect(verifyAsapToken(token, guarded)).rejects.toMatchObject({
+      code: "token_replayed",
+      issuer: iss,
+      kid,
+    });
+  });
+
   it("accepts the same jti from two different issuers", async () => {
     const guarded = options();
     await verifyAsapToken(await sign(devKey, { jti: "shared" }), guarded);

@@ -6,7 +6,9 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CpuProfile, summariseCpuProfile } from "../../scripts/bench/cpu-profile.js";
 import { quantile } from "../../scripts/bench/load-run.js";
+import { createMinimalCheck } from "../../scripts/bench/minimal-asap-check.js";
 import { createBenchIssuer, TokenPool } from "../../scripts/bench/token-minter.js";
+import { TokenSupply } from "../../scripts/bench/token-supply.js";
 import { FileKeyRepository } from "../../src/asap/keys/file-repository.js";
 import { MemoryReplayGuard } from "../../src/asap/replay/memory-replay-guard.js";
 import { verifyAsapToken } from "../../src/asap/verify.js";
@@ -55,14 +57,17 @@ describe("npm run bench -- --quick", () => {
     }
     const served = [
       ["HTTPS echo, no auth", "64"],
+      ["HTTPS echo + minimal correct ASAP check (RS256)", "64"],
       ["HTTPS echo + ASAP (RS256, replay on)", "64"],
+      ["single text, defaults |", "64"],
+      ["single text, reuse mode (64 tokens reused) [ASAP_REPLAY_PROTECTION=false]", "64"],
       ["single text |", "1"],
       ["single text |", "16"],
       ["single text |", "64"],
       ["single text |", "256"],
       ["batch of 64 texts", "8"],
       ["single text [BATCH_MAX_SIZE=1]", "64"],
-      ["single text [LOG_LEVEL=info]", "64"],
+      ["single text [LOG_LEVEL=warn]", "64"],
       ["batch of 64 texts [PREDICTION_LOG=false]", "8"],
       ["single text, ES256 tokens", "64"],
     ];
@@ -92,6 +97,7 @@ describe("npm run bench -- --quick", () => {
       expect(cells[8], row).toBe("0"); // non-2xx
       expect(Number(cells[9]), row).toBeGreaterThan(0); // server CPU ms/req
       expect(Number(cells[10]), row).toBeGreaterThan(0); // load generator CPU ms/req
+      expect(["wrk", "autocannon"], row).toContain(cells[12]); // load generator
     }
     expect(rowCells(stdout, "errors + non-2xx over all runs")).toEqual([
       "errors + non-2xx over all runs",
@@ -101,9 +107,21 @@ describe("npm run bench -- --quick", () => {
     ]);
   });
 
-  it("states a PASS or FAIL for each of the five goals (the client's included)", () => {
+  it("states a PASS or FAIL for each of the seven goals (issue 13's and the client's included)", () => {
     const goals = stdout.split("\n").filter((line) => /\| (PASS|FAIL) \|$/.test(line));
-    expect(goals).toHaveLength(5);
+    expect(goals).toHaveLength(7);
+    expect(stdout).toMatch(
+      /\| service \/ minimal check: single text at c64, .* \| \d+\.\d\d \(\d+ \/ \d+ req\/s\) \| >= 0\.8 \| (PASS|FAIL) \|/,
+    );
+    expect(stdout).toMatch(
+      /\| reuse mode \/ echo: single text at c64, .* \| \d+\.\d\d \(\d+ \/ \d+ req\/s\) \| >= 0\.5 \| (PASS|FAIL) \|/,
+    );
+  });
+
+  it("names the load generator of the run and its commands", () => {
+    const generator = /^- Load generator: (wrk|autocannon) /m.exec(stdout)?.[1];
+    expect(generator).toBeDefined();
+    if (generator === "wrk") expect(stdout).toMatch(/Commands: `wrk -t1 -c64 -d\d+s /);
   });
 
   it("has the client package's rows, at its defaults and in the batch row's shape", () => {
@@ -157,12 +175,12 @@ describe("npm run bench -- --quick", () => {
     for (const match of perThread) expect(Number(match[2])).toBeGreaterThan(0);
   });
 
-  it("states the authenticated transport limit and each run's machine CPU per request", () => {
+  it("states the anchor comparison's ratios and each row's CPU per request", () => {
     expect(stdout).toMatch(
-      /Authenticated transport limit: .* answers \d+ req\/s at c64, \*\*\d+\.\d\dx\*\* the unauthenticated echo/,
+      /Anchor comparison \(1 interleaved round\(s\).*: service \/ minimal check \*\*\d+\.\d\dx\*\*, service \/ echo \d+\.\d\dx, reuse mode \/ echo \*\*\d+\.\d\dx\*\*/,
     );
     expect(stdout).toMatch(
-      /Machine CPU per request .*: echo \d+\.\d{3} ms, authenticated echo \d+\.\d{3} ms, single text at c64 \d+\.\d{3} ms\. At half the echo's rate the \d+ cores leave \d+\.\d{3} ms per request/,
+      /Server CPU per request \(mean of the rounds\): echo \d+\.\d{3} ms, minimal check \d+\.\d{3} ms, .* the service at its defaults \d+\.\d{3} ms/,
     );
   });
 });
@@ -209,6 +227,74 @@ describe("bench token minter", () => {
     expect(new Set(tokens).size).toBe(7);
     expect(pool.liveMinted).toBe(2);
     for (const token of tokens) {
+      await expect(verifyAsapToken(token, options)).resolves.toMatchObject({ iss: issuer.issuer });
+    }
+  });
+});
+
+describe("bench minimal ASAP check (the anchor)", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "bench-minimal-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("accepts a fresh token once and refuses what a correct check must refuse", async () => {
+    const issuer = await createBenchIssuer(join(dir, "keys"));
+    const check = createMinimalCheck({
+      keyDir: issuer.publicKeyRepository,
+      audience: "sentiment-api",
+    });
+    const token = issuer.mint(60);
+    expect(check(token)).toBe(issuer.issuer);
+    expect(check(token)).toBeUndefined(); // replayed jti
+    const [header, payload, signature] = issuer.mint(60).split(".") as [string, string, string];
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const decoded = (segment: string) =>
+      JSON.parse(Buffer.from(segment, "base64url").toString()) as Record<string, unknown>;
+    const flipped = `${signature.slice(0, -2)}${signature.endsWith("AA") ? "BA" : "AA"}`;
+    for (const forged of [
+      `${header}.${payload}.${flipped}`,
+      `${header}.${encode({ ...decoded(payload), aud: "other" })}.${signature}`,
+      `${encode({ ...decoded(header), alg: "none" })}.${payload}.`,
+      `${encode({ ...decoded(header), kid: `${issuer.issuer}/../x` })}.${payload}.${signature}`,
+      `${header}.${encode({ ...decoded(payload), iss: "someone-else" })}.${signature}`,
+      "not-a-token",
+    ]) {
+      expect(check(forged), forged.slice(0, 40)).toBeUndefined();
+    }
+  });
+});
+
+describe("bench token supply (wrk's token files)", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "bench-supply-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("gives each replay scope a file at most once and mints only when none fits", async () => {
+    const issuer = await createBenchIssuer(join(dir, "keys"));
+    const supply = new TokenSupply(issuer, dir, 600);
+    const first = await supply.take("server-a", 5, 60);
+    expect(await supply.take("server-b", 5, 60)).toEqual(first);
+    const second = await supply.take("server-a", 3, 60);
+    expect(second.file).not.toBe(first.file);
+    const bigger = await supply.take("server-b", 10, 60);
+    expect(bigger.count).toBe(10);
+    expect(supply.minted).toBe(18);
+    const lines = (await readFile(first.file, "utf8")).trim().split("\n");
+    expect(new Set(lines).size).toBe(5);
+    const options = {
+      keyRepository: new FileKeyRepository(issuer.publicKeyRepository),
+      replayGuard: new MemoryReplayGuard(),
+      audience: "sentiment-api",
+    };
+    for (const token of lines) {
       await expect(verifyAsapToken(token, options)).resolves.toMatchObject({ iss: issuer.issuer });
     }
   });

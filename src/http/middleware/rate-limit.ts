@@ -3,6 +3,7 @@ import type { RateLimiter } from "../../rate-limit/rate-limiter.js";
 import type { BucketPolicy } from "../../rate-limit/token-bucket.js";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors.js";
+import { setResponseHeader } from "../response-headers.js";
 
 export interface RateLimitOptions {
   readonly limiter: RateLimiter;
@@ -10,30 +11,50 @@ export interface RateLimitOptions {
   readonly policyFor: (issuer: string) => BucketPolicy;
 }
 
+/** The headers of a policy that do not change from request to request. */
+interface PolicyHeaders {
+  readonly limit: string;
+  readonly policy: string;
+}
+
 /** Per-issuer token bucket after authentication: 429 with Retry-After and RateLimit-* headers. */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
+  // Issuers share a few policy objects: their header strings are built once per policy.
+  const policyHeaders = new WeakMap<BucketPolicy, PolicyHeaders>();
+  const headersOf = (policy: BucketPolicy): PolicyHeaders => {
+    let headers = policyHeaders.get(policy);
+    if (headers === undefined) {
+      headers = {
+        limit: String(policy.burst),
+        policy: `${policy.burst};w=${Math.ceil(policy.burst / policy.ratePerSecond)}`,
+      };
+      policyHeaders.set(policy, headers);
+    }
+    return headers;
+  };
   return async (c, next) => {
-    const issuer = c.var.asap.iss;
+    const issuer = c.get("asap").iss;
     const policy = options.policyFor(issuer);
     const decision = await options.limiter.consume(issuer, policy);
-    const headers = {
-      "RateLimit-Limit": String(policy.burst),
-      "RateLimit-Remaining": String(decision.remaining),
-      "RateLimit-Reset": String(decision.resetSeconds),
-      "RateLimit-Policy": `${policy.burst};w=${Math.ceil(policy.burst / policy.ratePerSecond)}`,
-    };
+    const fixed = headersOf(policy);
     if (!decision.allowed) {
       throw new ApiError(
         429,
         "rate_limited",
         `Issuer "${issuer}" is over its rate limit; retry later.`,
         {
-          ...headers,
+          "RateLimit-Limit": fixed.limit,
+          "RateLimit-Remaining": String(decision.remaining),
+          "RateLimit-Reset": String(decision.resetSeconds),
+          "RateLimit-Policy": fixed.policy,
           "Retry-After": String(decision.retryAfterSeconds),
         },
       );
     }
-    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    setResponseHeader(c, "RateLimit-Limit", fixed.limit);
+    setResponseHeader(c, "RateLimit-Remaining", String(decision.remaining));
+    setResponseHeader(c, "RateLimit-Reset", String(decision.resetSeconds));
+    setResponseHeader(c, "RateLimit-Policy", fixed.policy);
     await next();
   };
 }

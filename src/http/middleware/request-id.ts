@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.js";
+import { setResponseHeader } from "../response-headers.js";
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -10,7 +11,7 @@ export function requestId(): MiddlewareHandler<AppEnv> {
     const incoming = c.req.header("x-request-id");
     const id = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     c.set("requestId", id);
-    c.header("X-Request-Id", id);
+    setResponseHeader(c, "X-Request-Id", id);
     await next();
   };
 }
