@@ -29,7 +29,7 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
   HOST=0.0.0.0 \
   PORT=8443 \
-  MODEL_DIR=/app/models \
+  MODEL_DIR=/app/models/sentiment-boe \
   LOG_LEVEL=info
 WORKDIR /app
 # Code and model belong to root and are read-only for the service user; only var/ is writable

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { posix } from "node:path";
 import { describe, expect, test } from "vitest";
 import { envAssignments, parseDockerfile } from "./support/dockerfile-instructions.js";
 import { environmentNamesReadBySource, readRepoFile, repoPath } from "./support/repository.js";
@@ -9,6 +11,16 @@ interface EnvVar {
 
 /** Environment variable names each deployment file sets for the service. */
 function namesSetByDeploymentFiles(): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(valuesSetByDeploymentFiles()).map(([file, values]) => [
+      file,
+      [...values.keys()],
+    ]),
+  );
+}
+
+/** The variables (name -> value, when the file gives one) each deployment file sets. */
+function valuesSetByDeploymentFiles(): Record<string, Map<string, string | undefined>> {
   const dockerfile = parseDockerfile(readRepoFile("Dockerfile"));
   const finalStage = dockerfile.stages.at(-1);
   const [compose] = readYamlDocuments(repoPath("docker-compose.yml")) as [
@@ -21,11 +33,13 @@ function namesSetByDeploymentFiles(): Record<string, string[]> {
     { spec: { template: { spec: { containers: { env?: EnvVar[] }[] } } } },
   ];
   return {
-    Dockerfile: finalStage ? [...envAssignments(finalStage).keys()] : [],
-    "docker-compose.yml": Object.keys(compose.services.api.environment),
-    "deploy/kubernetes/configmap.yaml": Object.keys(configMap.data),
-    "deploy/kubernetes/deployment.yaml": deployment.spec.template.spec.containers.flatMap(
-      (container) => (container.env ?? []).map(({ name }) => name),
+    Dockerfile: new Map(finalStage ? envAssignments(finalStage) : []),
+    "docker-compose.yml": new Map(Object.entries(compose.services.api.environment)),
+    "deploy/kubernetes/configmap.yaml": new Map(Object.entries(configMap.data)),
+    "deploy/kubernetes/deployment.yaml": new Map(
+      deployment.spec.template.spec.containers.flatMap((container) =>
+        (container.env ?? []).map(({ name }) => [name, undefined] as const),
+      ),
     ),
   };
 }
@@ -37,5 +51,21 @@ describe("deployment environment", () => {
       names.filter((name) => !known.has(name)).map((name) => `${file}: ${name}`),
     );
     expect(unknown).toEqual([]);
+  });
+
+  test("every MODEL_DIR a deployment file sets is a model folder of the image (/app is the repository)", () => {
+    const modelDirs = Object.entries(valuesSetByDeploymentFiles()).flatMap(([file, values]) => {
+      const dir = values.get("MODEL_DIR");
+      return dir === undefined ? [] : [{ file, dir }];
+    });
+    expect(modelDirs.map(({ file }) => file)).toContain("Dockerfile");
+    for (const { file, dir } of modelDirs) {
+      const inRepository = posix.relative("/app", dir);
+      expect({ file, dir, folder: existsSync(repoPath(`${inRepository}/model.json`)) }).toEqual({
+        file,
+        dir,
+        folder: true,
+      });
+    }
   });
 });
