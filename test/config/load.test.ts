@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -18,6 +18,18 @@ describe("loadConfig", () => {
     expect(config.asap.replayMaxEntries).toBe(1_000_000);
     expect(config.asap.tokenCacheMaxEntries).toBe(10_000);
     expect(config.tls.certFile).toBeNull();
+  });
+
+  it("lists every setting of every section in the shipped config/api.json, at its default", () => {
+    const file = JSON.parse(readFileSync(join(process.cwd(), "config/api.json"), "utf8")) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const defaults = parseConfig({}, {}) as unknown as Record<string, Record<string, unknown>>;
+    for (const [section, fields] of Object.entries(defaults)) {
+      expect(Object.keys(file[section] ?? {}).sort(), section).toEqual(Object.keys(fields).sort());
+    }
+    expect(shipped()).toEqual(defaults);
   });
 
   it("lets environment variables override every mapped field", () => {
