@@ -31,6 +31,19 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** Fisher-Yates shuffle in place, drawing from `random` (a seeded PRNG keeps runs reproducible). */
+export function shuffleInPlace<T>(
+  items: { length: number; [index: number]: T },
+  random: () => number,
+): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = items[i] as T;
+    items[i] = items[j] as T;
+    items[j] = t;
+  }
+}
+
 /** Glorot-uniform style initialisation from a seeded PRNG. */
 export function initWeights(
   vocabSize: number,

@@ -1,5 +1,5 @@
 import type { CompactSequences } from "./bag-of-embeddings.js";
-import { mulberry32 } from "./bag-of-embeddings.js";
+import { mulberry32, shuffleInPlace } from "./bag-of-embeddings.js";
 import { evaluateScores } from "./classification-report.js";
 import type { GoldLabel } from "./labelled-data.js";
 import type { EvaluationReport } from "./metadata.js";
@@ -260,12 +260,7 @@ export function trainSoftmaxBag(
   let learningRate = options.learningRate;
 
   training: for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const t = order[i] as number;
-      order[i] = order[j] as number;
-      order[j] = t;
-    }
+    shuffleInPlace(order, random);
     let lossSum = 0;
     let weightSum = 0;
     let correct = 0;

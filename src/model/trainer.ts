@@ -6,6 +6,7 @@ import {
   initWeights,
   mulberry32,
   predictCompact,
+  shuffleInPlace,
 } from "./bag-of-embeddings.js";
 
 /** Encoded examples: ids is row-major [n, sequenceLength]; targets in [0, 1]. */
@@ -243,13 +244,7 @@ export function trainBagOfEmbeddings(
   const average = averageDecay > 0 ? new WeightAverage(w, averageDecay) : undefined;
 
   training: for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    // Fisher-Yates with the seeded PRNG.
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const t = order[i] as number;
-      order[i] = order[j] as number;
-      order[j] = t;
-    }
+    shuffleInPlace(order, random);
     let lossSum = 0;
     let correct = 0;
     let nextCheck = 1;

@@ -1,4 +1,4 @@
-import { mulberry32 } from "./bag-of-embeddings.js";
+import { mulberry32, shuffleInPlace } from "./bag-of-embeddings.js";
 import type { GoldLabel } from "./labelled-data.js";
 import { DataFileError, parseCsvRecords, readMaybeGzip, sha256Hex } from "./labelled-data.js";
 
@@ -105,14 +105,8 @@ export function targetOf(label: GoldLabel): number {
 
 /** Seeded shuffle (Fisher-Yates) returning a new array. */
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const random = mulberry32(seed);
   const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = out[i] as T;
-    out[i] = out[j] as T;
-    out[j] = t;
-  }
+  shuffleInPlace(out, mulberry32(seed));
   return out;
 }
 
