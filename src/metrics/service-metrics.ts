@@ -312,6 +312,11 @@ export class ServiceMetrics {
         "Prediction-store writes that failed (each is retried).",
         "failedAttempts",
       ],
+      [
+        "prediction_log_records_sampled_out_total",
+        "Prediction records not logged on purpose: their request was sampled out (PREDICTION_LOG_SAMPLE_RATE).",
+        "sampledOut",
+      ],
     ] as const;
     for (const [name, help, field] of totals) {
       new Counter({
@@ -338,17 +343,6 @@ export class ServiceMetrics {
         for (const reason of DROP_REASONS) {
           setTotal(this, current.droppedByReason[reason], { reason });
         }
-      },
-    });
-    new Counter({
-      name: "prediction_log_records_sampled_out_total",
-      help: "Prediction records not logged on purpose: their request was sampled out (PREDICTION_LOG_SAMPLE_RATE).",
-      registers,
-      collect() {
-        const current = stats();
-        if (!current) return;
-        this.reset();
-        setTotal(this, current.sampledOut);
       },
     });
     new Counter({
