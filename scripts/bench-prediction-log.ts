@@ -27,9 +27,9 @@ import { runLoad } from "./bench/load-run.js";
 import { sampleTexts } from "./bench/sample-texts.js";
 import {
   freePort,
-  killLiveChildren,
   type ServerProcess,
   startService,
+  stopServersOnExit,
 } from "./bench/server-process.js";
 import {
   BENCH_AUDIENCE,
@@ -354,14 +354,7 @@ async function main(): Promise<void> {
 }
 
 let scratchDir: string | undefined;
-process.on("exit", killLiveChildren);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    killLiveChildren();
-    if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
+stopServersOnExit(() => scratchDir);
 
 main().catch((error: unknown) => {
   process.stderr.write(

@@ -59,10 +59,10 @@ import {
 import { sampleTexts } from "./bench/sample-texts.js";
 import {
   httpsGet,
-  killLiveChildren,
   type ServerProcess,
   startEchoServer,
   startService,
+  stopServersOnExit,
 } from "./bench/server-process.js";
 import {
   BENCH_AUDIENCE,
@@ -924,16 +924,8 @@ async function main(): Promise<void> {
   }
 }
 
-// Servers (and the scratch directory) must not outlive an interrupted or crashed benchmark.
 let scratchDir: string | undefined;
-process.on("exit", killLiveChildren);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    killLiveChildren();
-    if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
+stopServersOnExit(() => scratchDir);
 
 main().catch((error: unknown) => {
   process.stderr.write(

@@ -1,6 +1,6 @@
 /** Starting and stopping the servers under test as child processes. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -86,6 +86,22 @@ const liveChildren = new Set<ChildProcess>();
 /** SIGTERM to every server this process started that is still running (for exit and signals). */
 export function killLiveChildren(): void {
   for (const child of liveChildren) child.kill("SIGTERM");
+}
+
+/**
+ * Servers (and the run's scratch directory) must not outlive an interrupted or crashed
+ * benchmark: on exit they are stopped; on SIGINT/SIGTERM the scratch directory goes too.
+ */
+export function stopServersOnExit(scratchDir: () => string | undefined): void {
+  process.on("exit", killLiveChildren);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      killLiveChildren();
+      const dir = scratchDir();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
 }
 
 function spawnNode(
