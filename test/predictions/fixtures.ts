@@ -45,6 +45,27 @@ export function sampleRecord(
   return predictionRecordOf(scoredText(overrides), { logText });
 }
 
+/** The columns of a v1 `predictions` row, in order, and a record's values for them (time as ISO text). */
+export const V1_COLUMNS =
+  "id, created_at, request_id, issuer, subject, model_name, model_version, label, score, latency_ms, text, text_sha256";
+
+export function v1RowValues(r: PredictionRecord): unknown[] {
+  return [
+    r.id,
+    r.createdAt.toISOString(),
+    r.requestId,
+    r.issuer,
+    r.subject,
+    r.modelName,
+    r.modelVersion,
+    r.label,
+    r.score,
+    r.latencyMs,
+    r.text,
+    r.textSha256,
+  ];
+}
+
 export async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];
   for await (const row of rows) all.push(row);

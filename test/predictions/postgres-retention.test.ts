@@ -6,7 +6,14 @@ import {
   PostgresPredictionStore,
   partitionEndMs,
 } from "../../src/predictions/postgres-prediction-store.js";
-import { collect, sampleRecord, TEST_DATABASE_URL, uniqueSchema } from "./fixtures.js";
+import {
+  collect,
+  sampleRecord,
+  TEST_DATABASE_URL,
+  uniqueSchema,
+  V1_COLUMNS,
+  v1RowValues,
+} from "./fixtures.js";
 
 const DAY_MS = 86_400_000;
 
@@ -76,23 +83,9 @@ describe("PostgresPredictionStore retention (real server)", () => {
     const records = createdAt.map((time) => sampleRecord({ createdAt: time }));
     for (const r of records) {
       await client.query(
-        `INSERT INTO predictions (id, created_at, request_id, issuer, subject, model_name,
-          model_version, label, score, latency_ms, text, text_sha256)
+        `INSERT INTO predictions (${V1_COLUMNS})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [
-          r.id,
-          r.createdAt.toISOString(),
-          r.requestId,
-          r.issuer,
-          r.subject,
-          r.modelName,
-          r.modelVersion,
-          r.label,
-          r.score,
-          r.latencyMs,
-          r.text,
-          r.textSha256,
-        ],
+        v1RowValues(r),
       );
     }
     return { client, records };

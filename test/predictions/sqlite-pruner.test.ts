@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MIGRATIONS } from "../../src/predictions/migrations.js";
 import { SqlitePredictionStore } from "../../src/predictions/sqlite-prediction-store.js";
 import { planSqliteCap } from "../../src/predictions/sqlite-pruner.js";
-import { collect, sampleRecord, temporaryDirectory } from "./fixtures.js";
+import { collect, sampleRecord, temporaryDirectory, V1_COLUMNS, v1RowValues } from "./fixtures.js";
 
 const DAY_MS = 86_400_000;
 // Short texts: 200 records of about 600 bytes.
@@ -131,25 +131,10 @@ describe("SqlitePredictionStore with a size cap and retention", () => {
     // Rows as a v1 service wrote them: the time as ISO text, the id and hash as hex text.
     const before = [sampleRecord(), sampleRecord({ text: 'a "quoted", multi\nline 😀' }, false)];
     const insert = db.prepare(
-      `INSERT INTO predictions (id, created_at, request_id, issuer, subject, model_name,
-        model_version, label, score, latency_ms, text, text_sha256)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO predictions (${V1_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const r of before) {
-      insert.run(
-        r.id,
-        r.createdAt.toISOString(),
-        r.requestId,
-        r.issuer,
-        r.subject,
-        r.modelName,
-        r.modelVersion,
-        r.label,
-        r.score,
-        r.latencyMs,
-        r.text,
-        r.textSha256,
-      );
+      insert.run(...v1RowValues(r));
     }
     const v1Rows = db.prepare("SELECT * FROM predictions ORDER BY seq").all();
     db.close();
