@@ -31,7 +31,7 @@ import {
 import { evaluateScores } from "../src/model/classification-report.js";
 import { evaluationSetPaths } from "../src/model/evaluation-sets.js";
 import { loadSentimentModel } from "../src/model/inference.js";
-import type { GoldLabel } from "../src/model/labelled-data.js";
+import type { GoldLabel, LabelledFile, LabelledRow } from "../src/model/labelled-data.js";
 import { readLabelledCsv, sha256Hex } from "../src/model/labelled-data.js";
 import type { DataFile, EvaluationReport, ModelMetadata } from "../src/model/metadata.js";
 import { DEFAULT_THRESHOLDS } from "../src/model/metadata.js";
@@ -311,14 +311,21 @@ async function prepareDefaultMix(dataDir: string, seed: number): Promise<Prepare
   return { train, validation, files };
 }
 
-async function prepareCustom(paths: string[], seed: number): Promise<PreparedData> {
+/**
+ * --data files for training (and --validation, else a seeded 10 % hold-out), each row made an
+ * example by `exampleOf` with the given origin.
+ */
+async function prepareCustomFiles(
+  paths: string[],
+  seed: number,
+  exampleOf: (row: LabelledRow, file: LabelledFile, origin: string) => TrainingExample,
+  validationOrigin: (path: string) => string,
+): Promise<PreparedData> {
   const train: TrainingExample[] = [];
   const files: DataFile[] = [];
   for (const path of paths) {
     const file = await readLabelledCsv(path);
-    for (const r of file.rows) {
-      train.push({ text: r.text, target: targetOf(r.label), weight: 1, origin: basename(path) });
-    }
+    for (const r of file.rows) train.push(exampleOf(r, file, basename(path)));
     files.push({ role: "train", path, sha256: file.sha256, rows: file.rows.length });
   }
   if (args.validation !== undefined) {
@@ -329,13 +336,8 @@ async function prepareCustom(paths: string[], seed: number): Promise<PreparedDat
       sha256: file.sha256,
       rows: file.rows.length,
     });
-    const validation = file.rows.map((r) => ({
-      text: r.text,
-      target: targetOf(r.label),
-      weight: 1,
-      origin: "validation",
-    }));
-    return { train, validation, files };
+    const origin = validationOrigin(args.validation);
+    return { train, validation: file.rows.map((r) => exampleOf(r, file, origin)), files };
   }
   const [validation, rest] = holdOut(
     train,
@@ -344,6 +346,15 @@ async function prepareCustom(paths: string[], seed: number): Promise<PreparedDat
   );
   for (const f of files) f.note = "10 % seeded hold-out used for validation";
   return { train: rest, validation, files };
+}
+
+function prepareCustom(paths: string[], seed: number): Promise<PreparedData> {
+  return prepareCustomFiles(
+    paths,
+    seed,
+    (r, _file, origin) => ({ text: r.text, target: targetOf(r.label), weight: 1, origin }),
+    () => "validation",
+  );
 }
 
 /** One segment's training matrix: features -> ids of `vocabulary`, `L` per example. */
@@ -943,42 +954,19 @@ function weighThreeClass(rows: readonly TrainingExample[]): TrainingExample[] {
 }
 
 /** --data files: rows of a file with neutral labels are 3-class rows, a binary file's polarity-only. */
-async function prepareThreeClassCustom(paths: string[], seed: number): Promise<PreparedData> {
-  const rowsOf = async (path: string) => {
-    const file = await readLabelledCsv(path);
-    const examples = file.rows.map((r) => ({
+function prepareThreeClassCustom(paths: string[], seed: number): Promise<PreparedData> {
+  return prepareCustomFiles(
+    paths,
+    seed,
+    (r, file, origin) => ({
       text: r.text,
       target: targetOf(r.label),
       weight: 1,
-      origin: basename(path),
+      origin,
       polarityOnly: file.task === "binary",
-    }));
-    return { file, examples };
-  };
-  const train: TrainingExample[] = [];
-  const files: DataFile[] = [];
-  for (const path of paths) {
-    const { file, examples } = await rowsOf(path);
-    train.push(...examples);
-    files.push({ role: "train", path, sha256: file.sha256, rows: file.rows.length });
-  }
-  if (args.validation !== undefined) {
-    const { file, examples } = await rowsOf(args.validation);
-    files.push({
-      role: "validation",
-      path: args.validation,
-      sha256: file.sha256,
-      rows: file.rows.length,
-    });
-    return { train, validation: examples, files };
-  }
-  const [validation, rest] = holdOut(
-    train,
-    Math.max(1, Math.round(train.length * 0.1)),
-    seed + 1000,
+    }),
+    (path) => basename(path),
   );
-  for (const f of files) f.note = "10 % seeded hold-out used for validation";
-  return { train: rest, validation, files };
 }
 
 /** Encodes examples as the served network's compact input rows, with their labels. */

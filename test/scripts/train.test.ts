@@ -174,6 +174,18 @@ describe("npm run train --task binary (smoke test on a few hundred rows)", () =>
     expect(metadata.vocabularySize).toBe(1 + vocab.features.length);
   }, 120_000);
 
+  it("validates on a --validation file instead of a hold-out, and records it", async () => {
+    const validation = join(dir, "validation.csv");
+    await writeFile(validation, toCsv(syntheticRows(60, 9)));
+    const out = join(dir, "with-validation");
+    await train(quickTrainArgs(join(dir, "tiny.csv"), out, ["--validation", validation]));
+    const metadata = await readMetadata(out);
+    expect(metadata.training.validationRows).toBe(60);
+    expect(metadata.data.filter((f) => f.role === "validation").map((f) => f.path)).toEqual([
+      validation,
+    ]);
+  }, 120_000);
+
   it("fails with a non-zero exit code on a missing data file", async () => {
     await expect(
       train(["--data", join(dir, "nope.csv"), "--out", join(dir, "x")]),
@@ -270,6 +282,19 @@ describe("npm run train (the three-way model, on a few hundred rows)", () => {
     const argmax = p.map((row) => row.indexOf(Math.max(...row)));
     expect(argmax.slice(0, 3)).toEqual([2, 0, 1]);
   });
+
+  it("validates on a --validation file instead of a hold-out, and records it", async () => {
+    const validation = join(dir, "validation3.csv");
+    await writeFile(validation, threeClassCsv());
+    const out = join(dir, "with-validation");
+    await train([...args(join(dir, "tiny3.csv"), out), "--validation", validation]);
+    const metadata = await readMetadata(out);
+    const rows = threeClassCsv().trim().split("\n").length - 1;
+    expect(metadata.training.validationRows).toBe(rows);
+    expect(metadata.data.filter((f) => f.role === "validation").map((f) => f.path)).toEqual([
+      validation,
+    ]);
+  }, 120_000);
 
   it("is reproducible: the same seed writes byte-identical weights", async () => {
     await train(args(join(dir, "tiny3.csv"), join(dir, "second")));
