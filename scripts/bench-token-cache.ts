@@ -1,36 +1,20 @@
 // tsx scripts/bench-token-cache.ts [--seconds 3]: reuse mode (replay protection off), single
 // thread. Verifications per second of tokens seen for the first time (the signature is checked)
 // and of reused tokens served by the verified-token cache, both with a warm file key cache.
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FileKeyRepository } from "../src/asap/keys/file-repository.js";
-import { signAsapToken } from "../src/asap/sign.js";
 import { createCachingAsapVerifier, VerifiedTokenCache } from "../src/asap/verified-token-cache.js";
 import type { VerifiedAsapClaims } from "../src/asap/verify.js";
+import { mintTokens } from "./bench/token-minter.js";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "3" } } });
 const seconds = Number(values.seconds);
 // As many distinct tokens as c64 with one token per connection, and far more.
 const POOL_SIZES = [64, 2_000];
-
-async function mintTokens(privateKey: KeyObject, count: number): Promise<string[]> {
-  const tokens: string[] = [];
-  for (let i = 0; i < count; i++) {
-    tokens.push(
-      await signAsapToken({
-        privateKey,
-        kid: "bench/key",
-        issuer: "bench",
-        audience: "sentiment-api",
-        lifetimeSeconds: 3600,
-      }),
-    );
-  }
-  return tokens;
-}
 
 /** Verifications/s over `tokens` for `seconds`, with a new verifier (empty cache) every pass when `fresh`. */
 async function measure(tokens: string[], dir: string, fresh: boolean): Promise<number> {
@@ -70,7 +54,7 @@ async function main(): Promise<void> {
       `RS256, replay protection off, single thread, ${seconds} s per case (Node ${process.version})`,
     );
     for (const size of POOL_SIZES) {
-      const tokens = await mintTokens(privateKey, size);
+      const tokens = await mintTokens(privateKey, "RS256", size);
       const first = await measure(tokens, dir, true);
       const reused = await measure(tokens, dir, false);
       console.log(

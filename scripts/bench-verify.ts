@@ -8,36 +8,14 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { AsapAlgorithm } from "../src/asap/algorithms.js";
 import { FileKeyRepository } from "../src/asap/keys/file-repository.js";
 import type { PublicKeyRepository } from "../src/asap/keys/repository.js";
 import { MemoryReplayGuard } from "../src/asap/replay/memory-replay-guard.js";
-import { signAsapToken } from "../src/asap/sign.js";
 import { verifyAsapToken } from "../src/asap/verify.js";
+import { mintTokens } from "./bench/token-minter.js";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "3" } } });
 const seconds = Number(values.seconds);
-
-async function mintTokens(
-  privateKey: KeyObject,
-  alg: AsapAlgorithm,
-  count: number,
-): Promise<string[]> {
-  const tokens: string[] = [];
-  for (let i = 0; i < count; i++) {
-    tokens.push(
-      await signAsapToken({
-        privateKey,
-        kid: "bench/key",
-        issuer: "bench",
-        audience: "sentiment-api",
-        alg,
-        lifetimeSeconds: 3600,
-      }),
-    );
-  }
-  return tokens;
-}
 
 /**
  * Verifies a pool of distinct tokens for `seconds`; every pass over the pool uses a fresh replay

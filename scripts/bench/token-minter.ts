@@ -4,17 +4,40 @@
  * signature costs about 0.5 ms of CPU) or, if the pool runs dry, inside autocannon's synchronous
  * setupRequest. Signed by the project's one signer (`createAsapSigner`, clients/typescript).
  */
+import type { KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { AsapAlgorithm } from "../../src/asap/algorithms.js";
 import { createKeyPair } from "../../src/asap/keygen.js";
-import { createAsapSigner } from "../../src/asap/sign.js";
+import { createAsapSigner, signAsapToken } from "../../src/asap/sign.js";
 import { siblingModuleUrl, startModuleWorker } from "../../src/serving/worker-thread-launcher.js";
 
 export const BENCH_AUDIENCE = "sentiment-api";
 
 /** What a thread needs to mint tokens for one issuer (structured-clone friendly). */
+/** `count` tokens of issuer `bench` (kid bench/key), valid for an hour, for in-process verify benchmarks. */
+export async function mintTokens(
+  privateKey: KeyObject,
+  alg: AsapAlgorithm,
+  count: number,
+): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    tokens.push(
+      await signAsapToken({
+        privateKey,
+        kid: "bench/key",
+        issuer: "bench",
+        audience: "sentiment-api",
+        alg,
+        lifetimeSeconds: 3600,
+      }),
+    );
+  }
+  return tokens;
+}
+
 export interface MinterSpec {
   readonly issuer: string;
   readonly kid: string;
