@@ -14,6 +14,9 @@
  *                    [--only <scenario,...>]   (e.g. single-c64-es256; the goals' scenarios always run)
  *                    [--profile <scenario>]    (the load profiled with --cpu-prof; default single-c64)
  *                    [--load-generator auto|wrk|autocannon]   (auto: wrk when installed)
+ *   npm run bench -- --compare-model <dir> [--rounds 3] [--duration ...] [--output bench/model-comparison.md]
+ *                    (only the model comparison: the configured model against <dir>, the single
+ *                    c64 and batch rows on two services in interleaved rounds; see bench/model-comparison.ts)
  *
  * --quick: 1 s runs, one server per configuration (one inference worker each) shared by all runs:
  * a smoke test of the script, not numbers.
@@ -21,7 +24,7 @@
  * BATCH_MAX_SIZE, BATCH_MAX_DELAY_MS...), as for `npm start`. */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config/load.js";
 import { loadTlsCredentials } from "../src/server/tls.js";
@@ -39,6 +42,12 @@ import {
   type TimeWindow,
 } from "./bench/cpu-profile.js";
 import { type LoadResult, runLoad } from "./bench/load-run.js";
+import {
+  type ModelComparison,
+  type ModelRound,
+  renderModelComparison,
+  type ServedModelName,
+} from "./bench/model-comparison.js";
 import { type ModelThroughputReport, measureModelThroughput } from "./bench/model-throughput.js";
 import {
   processTreeCpuSeconds,
@@ -82,11 +91,13 @@ const { values: args } = parseArgs({
     "batch-connections": { type: "string", default: "8" },
     quick: { type: "boolean", default: false },
     "skip-profile": { type: "boolean", default: false },
-    output: { type: "string", default: "bench/results.md" },
+    output: { type: "string" },
     "keep-profiles": { type: "string" },
     only: { type: "string" },
     profile: { type: "string", default: "single-c64" },
     "load-generator": { type: "string", default: "auto" },
+    "compare-model": { type: "string" },
+    rounds: { type: "string", default: "3" },
   },
   strict: true,
 });
@@ -472,15 +483,18 @@ async function startConfigured(
   bench: Bench,
   name: ServerConfigName,
   profileDir?: string,
+  extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<ServerProcess> {
-  progress(`starting the service (${name}${profileDir ? ", --cpu-prof" : ""})`);
+  const extra = Object.entries(extraEnv).map(([key, value]) => `, ${key}=${value}`);
+  progress(`starting the service (${name}${extra.join("")}${profileDir ? ", --cpu-prof" : ""})`);
   return startService({
     repoRoot,
     workDir: bench.workDir,
-    name: `service-${name}${profileDir ? "-profiled" : ""}`,
+    name: `service-${name}${profileDir ? "-profiled" : ""}-${serverStarts + 1}`,
     env: {
       ...bench.baseEnv,
       ...SERVER_SETTINGS[name].env,
+      ...extraEnv,
       // The prediction log stays on, into a scratch SQLite file instead of the repository's var/.
       DATABASE_URL: `sqlite:${join(bench.workDir, `predictions-${name}-${++serverStarts}.sqlite`)}`,
     },
@@ -653,6 +667,73 @@ async function measureAnchorComparison(bench: Bench, tlsDir: string): Promise<An
     await Promise.all([echo.stop(), service.stop(), reuse.stop()]);
   }
   return { rounds };
+}
+
+/** name@version of the model a server serves (from /v1/models). */
+async function servedModelName(
+  bench: Bench,
+  server: ServerProcess,
+  dir: string,
+): Promise<ServedModelName> {
+  const response = await httpsGet(`${server.origin}/v1/models`, bench.ca, {
+    authorization: `Bearer ${bench.issuers.RS256.mint(60)}`,
+  });
+  const body = JSON.parse(response.body) as { models?: { name?: string; version?: string }[] };
+  const model = body.models?.[0];
+  return { dir, model: `${model?.name ?? "unknown"}@${model?.version ?? "unknown"}` };
+}
+
+/**
+ * --compare-model: two default services, one on the configured model and one on `otherDir`, the
+ * single-text c64 and batch rows measured in `rounds` interleaved rounds (A B A B).
+ */
+async function measureModelComparison(
+  bench: Bench,
+  currentDir: string,
+  otherDir: string,
+  rounds: number,
+): Promise<ModelComparison> {
+  const started = await Promise.allSettled([
+    startConfigured(bench, "default"),
+    startConfigured(bench, "default", undefined, { MODEL_DIR: otherDir }),
+  ]);
+  const servers = started.flatMap((result) =>
+    result.status === "fulfilled" ? [result.value] : [],
+  );
+  try {
+    const failure = started.find((result) => result.status === "rejected");
+    if (failure !== undefined) throw failure.reason;
+    const [current, other] = servers as [ServerProcess, ServerProcess];
+    const single = SCENARIOS.find((scenario) => scenario.id === "single-c64") as Scenario;
+    const batch = SCENARIOS.find((scenario) => scenario.id === "batch64") as Scenario;
+    const measuredRounds: { current: ModelRound; other: ModelRound }[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const runs: Record<
+        "current" | "other",
+        { -readonly [K in keyof ModelRound]?: ModelRound[K] }
+      > = { current: {}, other: {} };
+      for (const [row, scenario] of [
+        ["single", single],
+        ["batch", batch],
+      ] as const) {
+        for (const [which, server] of [
+          ["current", current],
+          ["other", other],
+        ] as const) {
+          progress(`model comparison round ${round}: ${row}, ${which}`);
+          runs[which][row] = (await runScenario(bench, server, scenario)).run;
+        }
+      }
+      measuredRounds.push(runs as { current: ModelRound; other: ModelRound });
+    }
+    return {
+      current: await servedModelName(bench, current, relative(repoRoot, currentDir) || "."),
+      other: await servedModelName(bench, other, otherDir),
+      rounds: measuredRounds,
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
 }
 
 /** The compute limit (model in-process) and token verification CPU. */
@@ -857,6 +938,23 @@ async function main(): Promise<void> {
     const wantProfile = !(args["skip-profile"] ?? false);
 
     const modelDir = resolve(repoRoot, config.model.dir);
+    if (args["compare-model"] !== undefined) {
+      const comparison = await measureModelComparison(
+        bench,
+        modelDir,
+        args["compare-model"],
+        positive(args.rounds, "--rounds"),
+      );
+      const markdown = `# Model comparison\n\n- Date: ${new Date().toISOString()}\n- Command: \`npm run bench -- ${process.argv.slice(2).join(" ")}\`\n- Load generator: ${wrk ? "wrk (1 thread, a fresh RS256 token per request)" : "autocannon"}; each run ${warmupSeconds} s warm-up, ${durationSeconds} s measured; load average ${loadAverageStart.map((l) => l.toFixed(2)).join(" ")} at start, ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")} at end\n\n${renderModelComparison(comparison)}`;
+      const output = resolve(process.cwd(), args.output ?? "bench/model-comparison.md");
+      mkdirSync(dirname(output), { recursive: true });
+      writeFileSync(output, markdown);
+      process.stdout.write(markdown);
+      progress(`written to ${output}`);
+      return;
+    }
     const profiled = wantProfile ? profileDir : undefined;
     const { limits, servedRuns } = quick
       ? await runQuick(bench, modelDir, tlsDir, profiled)

@@ -53,7 +53,7 @@ export interface WrkResult extends LoadResult {
 // done() runs in the main Lua state: the thread's counters are read through thread:get.
 const LUA_SCRIPT = `
 local bodies, tokens = {}, {}
-local tokenCount, mode, path = 0, "none", "/"
+local tokenCount, mode, path, lastToken = 0, "none", "/", ""
 -- Globals, so done() can read them with thread:get.
 index, exhausted = 0, 0
 local threads = {}
@@ -73,8 +73,9 @@ local function dynamicRequest()
   local headers = { ["Content-Type"] = "application/json" }
   if mode == "fresh" then
     local token = tokens[index]
-    if token == nil then exhausted = exhausted + 1; token = tokens[tokenCount] end
-    tokens[index] = nil
+    -- Past the end of the file: the last token again (the server refuses it as a replay).
+    if token == nil then exhausted = exhausted + 1; token = lastToken
+    else tokens[index] = nil; lastToken = token end
     headers["Authorization"] = "Bearer " .. token
   elseif mode == "cycle" then
     headers["Authorization"] = "Bearer " .. tokens[(index - 1) % tokenCount + 1]

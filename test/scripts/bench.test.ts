@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CpuProfile, summariseCpuProfile } from "../../scripts/bench/cpu-profile.js";
 import { quantile } from "../../scripts/bench/load-run.js";
 import { createMinimalCheck } from "../../scripts/bench/minimal-asap-check.js";
+import { type ModelComparison, modelRatio } from "../../scripts/bench/model-comparison.js";
 import { createBenchIssuer, TokenPool } from "../../scripts/bench/token-minter.js";
 import { TokenSupply } from "../../scripts/bench/token-supply.js";
 import { FileKeyRepository } from "../../src/asap/keys/file-repository.js";
@@ -182,6 +183,77 @@ describe("npm run bench -- --quick", () => {
     expect(stdout).toMatch(
       /Server CPU per request \(mean of the rounds\): echo \d+\.\d{3} ms, minimal check \d+\.\d{3} ms, .* the service at its defaults \d+\.\d{3} ms/,
     );
+  });
+});
+
+describe("npm run bench -- --compare-model (quick)", () => {
+  let dir: string;
+  let stdout: string;
+  let written: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "bench-compare-test-"));
+    const output = join(dir, "comparison.md");
+    ({ stdout } = await run(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "scripts/bench.ts",
+        "--quick",
+        "--compare-model",
+        "models/sentiment-boe-binary",
+        "--rounds",
+        "2",
+        "--output",
+        output,
+      ],
+      { cwd: process.cwd(), maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
+    ));
+    written = await readFile(output, "utf8");
+  }, 320_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("measures both models' single and batch rows in every round, without failures", () => {
+    expect(written).toBe(stdout);
+    expect(stdout).toContain("B = sentiment-boe@1.0.0 (`models/sentiment-boe-binary`)");
+    const rows = stdout.split("\n").filter((line) => /^\| [12] \| /.test(line));
+    expect(rows).toHaveLength(8); // 2 rounds x 2 rows x 2 models
+    for (const row of rows) {
+      const cells = row.split("|").map((cell) => cell.trim());
+      expect(Number(cells[5])).toBeGreaterThan(0); // texts/s
+      expect(cells[7]).toBe("0"); // errors + non-2xx
+    }
+    expect(stdout).toMatch(/- single text, c64: A \/ B = \*\*\d+\.\d\dx\*\*/);
+    expect(stdout).toMatch(
+      /- batch of 64 texts: A \/ B = \*\*\d+\.\d\dx\*\* .*slowest \/ fastest round \d\.\d\d/,
+    );
+  });
+});
+
+describe("bench model comparison ratios", () => {
+  const run = (textsPerSecond: number) =>
+    ({ load: { textsPerSecond } }) as ModelComparison["rounds"][number]["current"]["single"];
+  const round = (a: number, b: number) => ({
+    current: { single: run(a), batch: run(a * 10) },
+    other: { single: run(b), batch: run(b * 5) },
+  });
+  const comparison: ModelComparison = {
+    current: { dir: "models/a", model: "a@2" },
+    other: { dir: "models/b", model: "b@1" },
+    rounds: [round(100, 200), round(300, 200)],
+  };
+
+  it("sums the rounds for the ratio and keeps each round's own", () => {
+    expect(modelRatio(comparison, "single")).toEqual({
+      ratio: 1,
+      perRound: [0.5, 1.5],
+      currentSpread: 100 / 300,
+    });
+    expect(modelRatio(comparison, "batch").ratio).toBe(2);
   });
 });
 
