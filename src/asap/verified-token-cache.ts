@@ -83,11 +83,9 @@ export function createCachingAsapVerifier(
   const { tokenCache: cache, onCacheLookup, keyRepository } = options;
   const clock = options.clock ?? Date.now;
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-  const rules = {
-    audience: options.audience,
-    leewaySeconds: options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS,
-    maxLifetimeSeconds: options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS,
-  };
+  const { audience } = options;
+  const leewaySeconds = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
+  const maxLifetimeSeconds = options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS;
 
   const stillValid = async (entry: CachedToken): Promise<boolean> => {
     const { verified } = entry;
@@ -95,7 +93,8 @@ export function createCachingAsapVerifier(
       return false;
     }
     try {
-      checkAsapClaims(verified, { ...rules, nowSeconds: clock() / 1000 });
+      const nowSeconds = clock() / 1000;
+      checkAsapClaims(verified, { audience, nowSeconds, leewaySeconds, maxLifetimeSeconds });
       return (await keyRepository.getPublicKey(verified.kid, verified.alg)) === entry.key;
     } catch {
       return false;
