@@ -29,6 +29,7 @@ import {
   sigmoid,
 } from "../src/model/bag-of-embeddings.js";
 import { evaluateScores } from "../src/model/classification-report.js";
+import { type CompactBagNetwork, compactBagNetwork } from "../src/model/compact-bag-network.js";
 import { evaluationSetPaths } from "../src/model/evaluation-sets.js";
 import { loadSentimentModel } from "../src/model/inference.js";
 import type { GoldLabel, LabelledFile, LabelledRow } from "../src/model/labelled-data.js";
@@ -82,6 +83,7 @@ import {
   encodeCompact,
   encodeFeatures,
   encodeTexts,
+  inverseDocumentFrequencies,
   Vocabulary,
 } from "../src/model/vocabulary.js";
 
@@ -144,6 +146,7 @@ const { values: args } = parseArgs({
     quiet: { type: "boolean", default: false },
     // the three-way model (the default task)
     task: { type: "string", default: "3class" },
+    weighting: { type: "string" },
     "s140-share": { type: "string", default: "3" },
     "neutral-weight": { type: "string", default: "1" },
     "semeval-balance": { type: "string", default: "1" },
@@ -165,6 +168,7 @@ const TASK_DEFAULTS: Record<"binary" | "3class", Partial<Record<keyof typeof arg
     patience: "3",
     "checks-per-epoch": "3",
     "sequence-length": String(DEFAULT_PREPROCESS_SETTINGS.sequenceLength),
+    weighting: "average",
   },
   "3class": {
     version: "2.0.0",
@@ -175,12 +179,19 @@ const TASK_DEFAULTS: Record<"binary" | "3class", Partial<Record<keyof typeof arg
     dropout: "0",
     patience: "3",
     "checks-per-epoch": "2",
-    // Word features get a third of the average, character n-grams two thirds (512 positions).
+    // At most 256 word features and 512 character n-grams a text.
     "sequence-length": "256",
+    weighting: "tfidf",
   },
 };
 if (args.task !== "binary" && args.task !== "3class") {
   throw new Error('--task must be "3class" or "binary"');
+}
+if (args.weighting !== undefined && args.weighting !== "tfidf" && args.weighting !== "average") {
+  throw new Error('--weighting must be "tfidf" or "average"');
+}
+if (args.task === "binary" && args.weighting === "tfidf") {
+  throw new Error("--task binary trains on padded id rows: --weighting average only");
 }
 for (const [name, value] of Object.entries(TASK_DEFAULTS[args.task])) {
   const key = name as keyof typeof args;
@@ -215,6 +226,7 @@ function preprocessSettings(): PreprocessSettings {
     sequenceLength: int("sequence-length"),
     charSegment: charSegmentSettings(),
     padding,
+    weighting: args.weighting === "tfidf" ? "tfidf" : "average",
   };
 }
 
@@ -1022,9 +1034,20 @@ async function trainThreeClass(): Promise<void> {
             maxFeatures: int("char-max-features"),
           },
         );
-  const vocabulary = new Vocabulary(words.features, chars?.features);
+  const counted = new Vocabulary(words.features, chars?.features);
+  // TF-IDF: the document frequencies of the training rows, stored in vocab.json.
+  const vocabulary =
+    settings.weighting === "tfidf"
+      ? counted.withIdf(
+          inverseDocumentFrequencies(
+            train.map((e) => e.text),
+            counted,
+            settings,
+          ),
+        )
+      : counted;
   log(
-    `vocabulary: ${words.size} word rows, ${chars?.size ?? 0} character rows (${vocabulary.size} in all)`,
+    `vocabulary: ${words.size} word rows, ${chars?.size ?? 0} character rows (${vocabulary.size} in all), ${settings.weighting} weighting`,
   );
   const trainSet = encodeThreeClass(train, vocabulary, settings);
   const validationSet = encodeThreeClass(validation, vocabulary, settings);
@@ -1078,21 +1101,21 @@ async function trainThreeClass(): Promise<void> {
   const network = buildSoftmaxNetwork(served, length);
   const saved = await serializeNetwork(network);
   const checkRows = Math.min(512, validation.length);
-  const checkIds = encodeTexts(
-    validation.slice(0, checkRows).map((e) => e.text),
-    vocabulary,
-    settings,
-  );
-  const expected = predictProbabilities(
-    served,
-    encodeCompact(
-      validation.slice(0, checkRows).map((e) => e.text),
-      vocabulary,
-      settings,
-    ),
-  );
+  const checkTexts = validation.slice(0, checkRows).map((e) => e.text);
+  const checkSequences = encodeCompact(checkTexts, vocabulary, settings);
+  const expected = predictProbabilities(served, checkSequences);
+  // Averaging: the layers model on padded id rows. TF-IDF weights have no such rows: the
+  // network's own layers on compact sequences (TF.js ops, not the served typed-array head).
   const actual = tf.tidy(() =>
-    (network.predict(tf.tensor2d(checkIds, [checkRows, length], "int32")) as tf.Tensor).dataSync(),
+    settings.weighting === "tfidf"
+      ? (
+          compactBagNetwork(network, { typedArrayHead: false }) as CompactBagNetwork
+        ).predict(checkSequences).dataSync()
+      : (
+          network.predict(
+            tf.tensor2d(encodeTexts(checkTexts, vocabulary, settings), [checkRows, length], "int32"),
+          ) as tf.Tensor
+        ).dataSync(),
   );
   network.dispose();
   let maxDiff = 0;
