@@ -148,10 +148,8 @@ const { values: args } = parseArgs({
     task: { type: "string", default: "3class" },
     weighting: { type: "string" },
     "s140-share": { type: "string", default: "3" },
-    "neutral-weight": { type: "string", default: "1" },
-    "semeval-balance": { type: "string", default: "1" },
-    "tune-accuracy-weight": { type: "string", default: "1" },
-    "tune-binary-weight": { type: "string", default: "1" },
+    // 0: the SemEval rows' natural class mix; 1: classes weighted to equal totals
+    "semeval-balance": { type: "string", default: "0" },
   },
   strict: true,
 });
@@ -171,10 +169,10 @@ const TASK_DEFAULTS: Record<"binary" | "3class", Partial<Record<keyof typeof arg
     weighting: "average",
   },
   "3class": {
-    version: "2.0.0",
+    version: "2.1.0",
     epochs: "8",
     "batch-size": "128",
-    lr: "0.05",
+    lr: "0.002",
     "lr-decay": "0.8",
     dropout: "0",
     patience: "3",
@@ -884,7 +882,7 @@ async function prepareThreeClassMix(dataDir: string, seed: number): Promise<Prep
       path: relative(process.cwd(), semevalPath),
       sha256: semeval.sha256,
       rows: semevalTrain.length,
-      note: `3-class rows (cross-entropy), all sub-files but ${heldFiles}; classes weighted to equal totals${int("semeval-balance") !== 1 ? ` (power ${int("semeval-balance")})` : ""}${int("neutral-weight") !== 1 ? `, neutral x${int("neutral-weight")}` : ""}`,
+      note: `3-class rows (cross-entropy), all sub-files but ${heldFiles}; ${int("semeval-balance") === 0 ? "natural class mix" : `classes weighted to equal totals${int("semeval-balance") !== 1 ? ` (power ${int("semeval-balance")})` : ""}`}`,
     },
     {
       role: "validation",
@@ -935,8 +933,8 @@ async function prepareThreeClassMix(dataDir: string, seed: number): Promise<Prep
 }
 
 /**
- * Loss weights of the default mix: the SemEval classes to equal totals (raised to
- * --semeval-balance, neutral times --neutral-weight), the Sentiment140 rows to --s140-share x
+ * Loss weights of the default mix: the SemEval classes to equal totals raised to
+ * --semeval-balance (0: every row 1), the Sentiment140 rows to --s140-share x
  * the SemEval total (keeping their relative weights), the lexicon rows as they are.
  */
 function weighThreeClass(rows: readonly TrainingExample[]): TrainingExample[] {
@@ -954,7 +952,6 @@ function weighThreeClass(rows: readonly TrainingExample[]): TrainingExample[] {
   }
   const power = int("semeval-balance");
   const classWeights = counts.map((n) => (semevalTotal / (3 * Math.max(1, n))) ** power);
-  classWeights[NEUTRAL] = (classWeights[NEUTRAL] as number) * int("neutral-weight");
   const s140Scale = (int("s140-share") * semevalTotal) / Math.max(1, s140Total);
   return rows.map((e) =>
     e.origin === "semeval_train"
@@ -1083,10 +1080,7 @@ async function trainThreeClass(): Promise<void> {
   const threeClassValidation = pick(0);
   const tuning =
     threeClassValidation.labels.length > 0
-      ? tuneBiasOffsets(threeClassValidation, pick(1), {
-          accuracy: int("tune-accuracy-weight"),
-          binary: int("tune-binary-weight"),
-        })
+      ? tuneBiasOffsets(threeClassValidation, pick(1))
       : undefined;
   const served =
     tuning === undefined ? result.weights : withBiasOffsets(result.weights, tuning.offsets);
@@ -1187,10 +1181,10 @@ async function trainThreeClass(): Promise<void> {
 
   const metadata: ModelMetadata = {
     name,
-    version: args.version ?? "2.0.0",
+    version: args.version ?? "2.1.0",
     created: new Date().toISOString(),
-    description: `Three-way bag of embeddings (a multinomial logistic regression over averaged word 1-2-gram${segment === null ? "" : ` and character ${segment.minN}-${segment.maxN}-gram`} features): SemEval rows teach negative/neutral/positive, Sentiment140 rows only polarity; trained by scripts/train.ts`,
-    architecture: `Embedding(${vocabulary.size}, 3) -> GlobalAveragePooling1D(${length}) -> Dense(3, softmax) with an identity kernel: each feature's row is its contribution to the three logits; output bias with decision offsets tuned on validation`,
+    description: `Three-way bag of embeddings (a multinomial logistic regression over ${settings.weighting === "tfidf" ? "sublinear TF-IDF (L2-normalised per segment)" : "averaged"} word 1-2-gram${segment === null ? "" : ` and character ${segment.minN}-${segment.maxN}-gram`} features): SemEval rows teach negative/neutral/positive, Sentiment140 rows only polarity; trained by scripts/train.ts`,
+    architecture: `Embedding(${vocabulary.size}, 3) -> ${settings.weighting === "tfidf" ? `TF-IDF-weighted sum (idf in vocab.json; served on compact sequences, the layer is GlobalAveragePooling1D(${length}) for the format)` : `GlobalAveragePooling1D(${length})`} -> Dense(3, softmax) with an identity kernel: each feature's row is its contribution to the three logits; output bias with decision offsets tuned on validation`,
     vocabularySize: vocabulary.size,
     data: prepared.files,
     preprocessing: settings,
@@ -1219,12 +1213,9 @@ async function trainThreeClass(): Promise<void> {
             biasedWeight: int("biased-weight"),
             s140Share: int("s140-share"),
             semevalBalance: int("semeval-balance"),
-            neutralWeight: int("neutral-weight"),
             lexicon: args.lexicon ?? "none",
             lexiconWeight: int("lexicon-weight"),
           }),
-      tuneAccuracyWeight: int("tune-accuracy-weight"),
-      tuneBinaryWeight: int("tune-binary-weight"),
       biasOffsets: tuning?.offsets.map((o) => o.toFixed(2)).join(",") ?? "none",
       ...(maxRows !== undefined ? { maxRows } : {}),
     },

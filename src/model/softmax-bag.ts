@@ -385,14 +385,15 @@ export function withBiasOffsets(
   return { vocabSize: w.vocabSize, embedding: w.embedding, bias };
 }
 
-/** Share of rows whose argmax is their label, per class (the recall of each class). */
-function recalls(
+/** Accuracy and macro-F1 of the argmax of `logits` + `offsets` against `labels`. */
+function accuracyAndMacroF1(
   logits: Float32Array,
   labels: Uint8Array,
   offsets: ArrayLike<number>,
-): { recall: number[]; accuracy: number } {
+): { accuracy: number; macroF1: number } {
   const hit = [0, 0, 0];
-  const all = [0, 0, 0];
+  const gold = [0, 0, 0];
+  const predicted = [0, 0, 0];
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] as number;
     let best = 0;
@@ -404,12 +405,18 @@ function recalls(
         best = k;
       }
     }
-    all[label] = (all[label] as number) + 1;
+    gold[label] = (gold[label] as number) + 1;
+    predicted[best] = (predicted[best] as number) + 1;
     if (best === label) hit[label] = (hit[label] as number) + 1;
   }
+  let f1 = 0;
+  for (let k = 0; k < 3; k++) {
+    const both = (gold[k] as number) + (predicted[k] as number);
+    f1 += both > 0 ? (2 * (hit[k] as number)) / both : 0;
+  }
   return {
-    recall: hit.map((h, k) => h / Math.max(1, all[k] as number)),
     accuracy: hit.reduce((a, b) => a + b, 0) / Math.max(1, labels.length),
+    macroF1: f1 / 3,
   };
 }
 
@@ -423,36 +430,31 @@ export interface BiasTuning {
 
 /**
  * Decision biases chosen on validation: offsets for the NEGATIVE and POSITIVE logits (a grid of
- * `step` up to ±`range`) maximising the 3-class set's average recall (the SemEval-2017 measure)
- * plus `accuracyWeight` × its accuracy plus `binaryWeight` × the binary set's accuracy
- * (score >= 0.5, i.e. z_pos >= z_neg). Log
- * probabilities stand in for logits (they differ by a per-row constant, argmax is unchanged).
+ * `step` up to ±`range`) maximising the 3-class set's accuracy plus its macro-F1 plus the
+ * binary set's accuracy (score >= 0.5, i.e. z_pos >= z_neg). Accuracy alone would copy the
+ * validation set's class mix into the biases; macro-F1 keeps the small classes in view without
+ * equalising their recalls. Log probabilities stand in for logits (they differ by a per-row
+ * constant, argmax is unchanged).
  */
 export function tuneBiasOffsets(
   threeClass: { logProbabilities: Float32Array; labels: Uint8Array },
   binary: { logProbabilities: Float32Array; labels: Uint8Array },
-  weights: { accuracy: number; binary: number },
   range = 1.5,
   step = 0.05,
 ): BiasTuning {
   const objective = (offsets: [number, number, number]) => {
-    const { recall: r, accuracy } = recalls(
+    const { accuracy, macroF1 } = accuracyAndMacroF1(
       threeClass.logProbabilities,
       threeClass.labels,
       offsets,
     );
-    const average = ((r[0] as number) + (r[1] as number) + (r[2] as number)) / 3;
     let correct = 0;
     const { logProbabilities: z, labels } = binary;
     for (let i = 0; i < labels.length; i++) {
       const positive = (z[i * 3 + 2] as number) + offsets[2] >= (z[i * 3] as number) + offsets[0];
       if (positive === (labels[i] === POSITIVE)) correct++;
     }
-    return (
-      average +
-      weights.accuracy * accuracy +
-      (weights.binary * correct) / Math.max(1, labels.length)
-    );
+    return accuracy + macroF1 + (labels.length > 0 ? correct / labels.length : 0);
   };
   const untunedObjective = objective([0, 0, 0]);
   let best: BiasTuning = { offsets: [0, 0, 0], objective: untunedObjective, untunedObjective };

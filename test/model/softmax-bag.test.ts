@@ -197,14 +197,9 @@ describe("tuneBiasOffsets", () => {
       logits[i * 3 + NEUTRAL] = label === NEUTRAL ? 1 : 1.3;
     });
     const binary = { logProbabilities: new Float32Array(0), labels: new Uint8Array(0) };
-    const tuning = tuneBiasOffsets(
-      { logProbabilities: logits, labels },
-      binary,
-      { accuracy: 1, binary: 0 },
-      1,
-      0.05,
-    );
-    expect(tuning.untunedObjective).toBeCloseTo(1 / 3 + 1 / 5, 6);
+    const tuning = tuneBiasOffsets({ logProbabilities: logits, labels }, binary, 1, 0.05);
+    // Untuned, every row is NEUTRAL: accuracy 1/5, macro-F1 (0 + 2/6 + 0) / 3.
+    expect(tuning.untunedObjective).toBeCloseTo(1 / 5 + 1 / 9, 6);
     expect(tuning.objective).toBeCloseTo(2, 6);
     expect(tuning.offsets[NEUTRAL]).toBe(0);
     expect(tuning.offsets[NEGATIVE]).toBeGreaterThan(0.3);
