@@ -1102,12 +1102,16 @@ async function trainThreeClass(): Promise<void> {
   // network's own layers on compact sequences (TF.js ops, not the served typed-array head).
   const actual = tf.tidy(() =>
     settings.weighting === "tfidf"
-      ? (
-          compactBagNetwork(network, { typedArrayHead: false }) as CompactBagNetwork
-        ).predict(checkSequences).dataSync()
+      ? (compactBagNetwork(network, { typedArrayHead: false }) as CompactBagNetwork)
+          .predict(checkSequences)
+          .dataSync()
       : (
           network.predict(
-            tf.tensor2d(encodeTexts(checkTexts, vocabulary, settings), [checkRows, length], "int32"),
+            tf.tensor2d(
+              encodeTexts(checkTexts, vocabulary, settings),
+              [checkRows, length],
+              "int32",
+            ),
           ) as tf.Tensor
         ).dataSync(),
   );

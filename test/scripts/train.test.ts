@@ -6,11 +6,11 @@ import { promisify } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../src/model/backend.js";
+import { compactBagNetwork } from "../../src/model/compact-bag-network.js";
 import { loadSentimentModel } from "../../src/model/inference.js";
 import { ModelMetadataSchema } from "../../src/model/metadata.js";
-import { compactBagNetwork } from "../../src/model/compact-bag-network.js";
 import { deserializeNetwork } from "../../src/model/tfjs-network.js";
-import { encodeCompact, encodeTexts, Vocabulary } from "../../src/model/vocabulary.js";
+import { encodeCompact, Vocabulary } from "../../src/model/vocabulary.js";
 import { syntheticRows, toCsv } from "../model/synthetic-sentiment.js";
 
 const run = promisify(execFile);
