@@ -996,6 +996,16 @@ function encodeThreeClass(
   };
 }
 
+/** The class shares of the 3-class training rows (CLASS_ORDER), the mix biases are tuned for. */
+function classMixOf(rows: readonly TrainingExample[]): [number, number, number] {
+  const counts: [number, number, number] = [0, 0, 0];
+  for (const e of rows) if (e.polarityOnly !== true) counts[classOf(e)]++;
+  const total = counts[0] + counts[1] + counts[2];
+  return total > 0
+    ? [counts[0] / total, counts[1] / total, counts[2] / total]
+    : [1 / 3, 1 / 3, 1 / 3];
+}
+
 /** The [rows.length, 3] probabilities of the given rows of an [n, 3] matrix. */
 function probabilityRows(probabilities: Float32Array, rows: readonly number[]): Float32Array {
   const out = new Float32Array(rows.length * 3);
@@ -1080,7 +1090,7 @@ async function trainThreeClass(): Promise<void> {
   const threeClassValidation = pick(0);
   const tuning =
     threeClassValidation.labels.length > 0
-      ? tuneBiasOffsets(threeClassValidation, pick(1))
+      ? tuneBiasOffsets(threeClassValidation, pick(1), classMixOf(train))
       : undefined;
   const served =
     tuning === undefined ? result.weights : withBiasOffsets(result.weights, tuning.offsets);
@@ -1188,7 +1198,7 @@ async function trainThreeClass(): Promise<void> {
     version: args.version ?? "2.1.0",
     created: new Date().toISOString(),
     description: `Three-way bag of embeddings (a multinomial logistic regression over ${settings.weighting === "tfidf" ? "sublinear TF-IDF (L2-normalised per segment)" : "averaged"} word 1-2-gram${segment === null ? "" : ` and character ${segment.minN}-${segment.maxN}-gram`} features): SemEval rows teach negative/neutral/positive, Sentiment140 rows only polarity; trained by scripts/train.ts`,
-    architecture: `Embedding(${vocabulary.size}, 3) -> ${settings.weighting === "tfidf" ? `TF-IDF-weighted sum (idf in vocab.json; served on compact sequences, the layer is GlobalAveragePooling1D(${length}) for the format)` : `GlobalAveragePooling1D(${length})`} -> Dense(3, softmax) with an identity kernel: each feature's row is its contribution to the three logits; output bias with decision offsets tuned on validation`,
+    architecture: `Embedding(${vocabulary.size}, 3) -> ${settings.weighting === "tfidf" ? `TF-IDF-weighted sum (idf in vocab.json; served on compact sequences, the layer is GlobalAveragePooling1D(${length}) for the format)` : `GlobalAveragePooling1D(${length})`} -> Dense(3, softmax) with an identity kernel: each feature's row is its contribution to the three logits; output bias with decision offsets tuned on validation (its 3-class rows weighted to the training rows' class mix)`,
     vocabularySize: vocabulary.size,
     data: prepared.files,
     preprocessing: settings,

@@ -385,11 +385,15 @@ export function withBiasOffsets(
   return { vocabSize: w.vocabSize, embedding: w.embedding, bias };
 }
 
-/** Accuracy and macro-F1 of the argmax of `logits` + `offsets` against `labels`. */
+/**
+ * Accuracy and macro-F1 of the argmax of `logits` + `offsets` against `labels`, each row
+ * counted `classWeights[its label]` times.
+ */
 function accuracyAndMacroF1(
   logits: Float32Array,
   labels: Uint8Array,
   offsets: ArrayLike<number>,
+  classWeights: ArrayLike<number>,
 ): { accuracy: number; macroF1: number } {
   const hit = [0, 0, 0];
   const gold = [0, 0, 0];
@@ -405,19 +409,18 @@ function accuracyAndMacroF1(
         best = k;
       }
     }
-    gold[label] = (gold[label] as number) + 1;
-    predicted[best] = (predicted[best] as number) + 1;
-    if (best === label) hit[label] = (hit[label] as number) + 1;
+    const weight = classWeights[label] as number;
+    gold[label] = (gold[label] as number) + weight;
+    predicted[best] = (predicted[best] as number) + weight;
+    if (best === label) hit[label] = (hit[label] as number) + weight;
   }
   let f1 = 0;
   for (let k = 0; k < 3; k++) {
     const both = (gold[k] as number) + (predicted[k] as number);
     f1 += both > 0 ? (2 * (hit[k] as number)) / both : 0;
   }
-  return {
-    accuracy: hit.reduce((a, b) => a + b, 0) / Math.max(1, labels.length),
-    macroF1: f1 / 3,
-  };
+  const total = gold.reduce((a, b) => a + b, 0);
+  return { accuracy: total > 0 ? hit.reduce((a, b) => a + b, 0) / total : 0, macroF1: f1 / 3 };
 }
 
 export interface BiasTuning {
@@ -431,22 +434,30 @@ export interface BiasTuning {
 /**
  * Decision biases chosen on validation: offsets for the NEGATIVE and POSITIVE logits (a grid of
  * `step` up to ±`range`) maximising the 3-class set's accuracy plus its macro-F1 plus the
- * binary set's accuracy (score >= 0.5, i.e. z_pos >= z_neg). Accuracy alone would copy the
- * validation set's class mix into the biases; macro-F1 keeps the small classes in view without
- * equalising their recalls. Log probabilities stand in for logits (they differ by a per-row
- * constant, argmax is unchanged).
+ * binary set's accuracy (score >= 0.5, i.e. z_pos >= z_neg). The 3-class rows count as
+ * `classMix` says (the share of each class, CLASS_ORDER; default the set's own): biases tuned
+ * for accuracy on a set copy its class mix, so the trainer gives the training rows' mix rather
+ * than that of the few validation files. Log probabilities stand in for logits (they differ by
+ * a per-row constant, argmax is unchanged).
  */
 export function tuneBiasOffsets(
   threeClass: { logProbabilities: Float32Array; labels: Uint8Array },
   binary: { logProbabilities: Float32Array; labels: Uint8Array },
+  classMix?: readonly [number, number, number],
   range = 1.5,
   step = 0.05,
 ): BiasTuning {
+  const counts = [0, 0, 0];
+  for (const label of threeClass.labels) counts[label] = (counts[label] as number) + 1;
+  const classWeights = counts.map((n, k) =>
+    classMix === undefined || n === 0 ? 1 : (classMix[k] as number) / n,
+  );
   const objective = (offsets: [number, number, number]) => {
     const { accuracy, macroF1 } = accuracyAndMacroF1(
       threeClass.logProbabilities,
       threeClass.labels,
       offsets,
+      classWeights,
     );
     let correct = 0;
     const { logProbabilities: z, labels } = binary;
