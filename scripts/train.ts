@@ -148,8 +148,8 @@ const { values: args } = parseArgs({
     task: { type: "string", default: "3class" },
     weighting: { type: "string" },
     "s140-share": { type: "string", default: "3" },
-    // 0: the SemEval rows' natural class mix; 1: classes weighted to equal totals
-    "semeval-balance": { type: "string", default: "0" },
+    // 1: the SemEval classes weighted to equal totals; 0: their natural mix
+    "semeval-balance": { type: "string", default: "1" },
   },
   strict: true,
 });
