@@ -147,9 +147,9 @@ const { values: args } = parseArgs({
     // the three-way model (the default task)
     task: { type: "string", default: "3class" },
     weighting: { type: "string" },
-    "s140-share": { type: "string", default: "3" },
-    // 1: the SemEval classes weighted to equal totals; 0: their natural mix
-    "semeval-balance": { type: "string", default: "1" },
+    "s140-share": { type: "string", default: "2" },
+    // 0: the SemEval rows' natural class mix; 1: classes weighted to equal totals
+    "semeval-balance": { type: "string", default: "0" },
   },
   strict: true,
 });
