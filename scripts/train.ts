@@ -3,11 +3,13 @@
  *
  *   npm run train -- [--data <csv...>] [--out models/<name>] [--epochs N] [--seed N] ...
  *
- * Default (--task 3class): the three-way bag (src/model/softmax-bag.ts). SemEval 2013-2016 rows
- * teach negative/neutral/positive (three whole sub-files held out for validation); Sentiment140
- * (uniform rows x3) and the AFINN-165 word list are polarity-only rows; validated on those
- * SemEval sub-files and 4000 held-out uniform Sentiment140 rows; decision biases tuned on
- * validation and folded into the output bias. With --data: rows of CSVs with neutral labels are
+ * Default (--task 3class): the three-way bag (src/model/softmax-bag.ts) over sublinear TF-IDF
+ * features (--weighting tfidf; idf stored in vocab.json). SemEval 2013-2016 rows teach
+ * negative/neutral/positive in their natural class mix (three whole sub-files held out for
+ * validation); Sentiment140 (uniform rows x3, all scaled to --s140-share x the SemEval total)
+ * and the AFINN-165 word list are polarity-only rows; validated on those SemEval sub-files and
+ * 4000 held-out uniform Sentiment140 rows; decision biases tuned on validation (at the training
+ * rows' class mix) and folded into the output bias. With --data: rows of CSVs with neutral labels are
  * 3-class rows, a binary CSV's are polarity-only; validated on --validation <csv> or a 10 % split.
  * --task binary: the previous binary model (word bag + character bag, sigmoid), as before.
  * The defaults of every option are the settings of the shipped model.
