@@ -295,12 +295,11 @@ export function encodeCompact(
   if (settings.weighting === "tfidf" && idf === undefined) {
     throw new Error("a TF-IDF model needs the idf of its vocabulary");
   }
-  const counts = new Map<number, number>();
   texts.forEach((text, i) => {
     for (const segment of segmentsOf(text, vocabulary, settings)) {
       const n = segment.writeIds(known.subarray(0, segment.length));
       if (idf !== undefined) {
-        pushTfidf(known, n, idf, counts, ids, shares);
+        pushTfidf(known, n, idf, ids, shares);
         continue;
       }
       // Zero padding, or no known feature: each id once, the rest is the zero padding row.
@@ -318,6 +317,13 @@ export function encodeCompact(
 }
 
 /**
+ * Per id, 1 + its index among the current segment's distinct ids (0: not seen yet); back to all
+ * zeros after each segment. Module-wide and grown to the largest vocabulary seen: a Map per
+ * segment cost a third of the serving throughput.
+ */
+let distinctSlots = new Int32Array(0);
+
+/**
  * Appends a segment's distinct ids (first occurrence order) with their sublinear TF-IDF weights:
  * (1 + ln count) x idf, scaled so the segment's weights have unit L2 norm.
  */
@@ -325,26 +331,36 @@ function pushTfidf(
   known: Int32Array,
   n: number,
   idf: Float64Array,
-  counts: Map<number, number>,
   ids: number[],
   shares: number[],
 ): void {
-  counts.clear();
+  if (distinctSlots.length < idf.length) distinctSlots = new Int32Array(idf.length);
+  const slots = distinctSlots;
+  const start = ids.length;
+  // Counts first (in `shares`), then the weights in place.
   for (let k = 0; k < n; k++) {
     const id = known[k] as number;
-    counts.set(id, (counts.get(id) ?? 0) + 1);
+    const slot = slots[id] as number;
+    if (slot === 0) {
+      ids.push(id);
+      shares.push(1);
+      slots[id] = ids.length - start;
+    } else {
+      shares[start + slot - 1] = (shares[start + slot - 1] as number) + 1;
+    }
   }
   let squares = 0;
-  for (const [id, count] of counts) {
-    const value = (1 + Math.log(count)) * (idf[id] as number);
-    counts.set(id, value);
+  for (let j = start; j < ids.length; j++) {
+    const id = ids[j] as number;
+    const count = shares[j] as number;
+    // (1 + ln 1) x idf is idf exactly: most features occur once, and skip the log.
+    const value = count === 1 ? (idf[id] as number) : (1 + Math.log(count)) * (idf[id] as number);
+    shares[j] = value;
     squares += value * value;
+    slots[id] = 0;
   }
   const norm = Math.sqrt(squares);
-  for (const [id, value] of counts) {
-    ids.push(id);
-    shares.push(value / norm);
-  }
+  for (let j = start; j < ids.length; j++) shares[j] = (shares[j] as number) / norm;
 }
 
 /**
