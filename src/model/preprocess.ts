@@ -48,6 +48,13 @@ export const PreprocessSettingsSchema = z.object({
    * "zero" pads with id 0 (a zero embedding row) so the average is sum / sequenceLength.
    */
   padding: z.enum(["repeat", "zero"]),
+  /**
+   * The weight of each known feature in the network's input. "average": the padded id row's
+   * average (a feature's share is its count / the row length). "tfidf": per segment, the
+   * feature's (1 + ln count) x its idf (vocab.json), the segment's values scaled to unit L2
+   * norm, as a sublinear TF-IDF vectoriser does; such a model runs on compact sequences only.
+   */
+  weighting: z.enum(["average", "tfidf"]).default("average"),
 });
 export type PreprocessSettings = z.infer<typeof PreprocessSettingsSchema>;
 
@@ -66,6 +73,7 @@ export const DEFAULT_PREPROCESS_SETTINGS: PreprocessSettings = {
   sequenceLength: 64,
   charSegment: null,
   padding: "repeat",
+  weighting: "average",
 };
 
 /** Ids per text fed to the network: the word sequence, then the character segment if any. */

@@ -385,14 +385,19 @@ export function withBiasOffsets(
   return { vocabSize: w.vocabSize, embedding: w.embedding, bias };
 }
 
-/** Share of rows whose argmax is their label, per class (the recall of each class). */
-function recalls(
+/**
+ * Accuracy and macro-F1 of the argmax of `logits` + `offsets` against `labels`, each row
+ * counted `classWeights[its label]` times.
+ */
+function accuracyAndMacroF1(
   logits: Float32Array,
   labels: Uint8Array,
   offsets: ArrayLike<number>,
-): { recall: number[]; accuracy: number } {
+  classWeights: ArrayLike<number>,
+): { accuracy: number; macroF1: number } {
   const hit = [0, 0, 0];
-  const all = [0, 0, 0];
+  const gold = [0, 0, 0];
+  const predicted = [0, 0, 0];
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] as number;
     let best = 0;
@@ -404,13 +409,18 @@ function recalls(
         best = k;
       }
     }
-    all[label] = (all[label] as number) + 1;
-    if (best === label) hit[label] = (hit[label] as number) + 1;
+    const weight = classWeights[label] as number;
+    gold[label] = (gold[label] as number) + weight;
+    predicted[best] = (predicted[best] as number) + weight;
+    if (best === label) hit[label] = (hit[label] as number) + weight;
   }
-  return {
-    recall: hit.map((h, k) => h / Math.max(1, all[k] as number)),
-    accuracy: hit.reduce((a, b) => a + b, 0) / Math.max(1, labels.length),
-  };
+  let f1 = 0;
+  for (let k = 0; k < 3; k++) {
+    const both = (gold[k] as number) + (predicted[k] as number);
+    f1 += both > 0 ? (2 * (hit[k] as number)) / both : 0;
+  }
+  const total = gold.reduce((a, b) => a + b, 0);
+  return { accuracy: total > 0 ? hit.reduce((a, b) => a + b, 0) / total : 0, macroF1: f1 / 3 };
 }
 
 export interface BiasTuning {
@@ -423,36 +433,39 @@ export interface BiasTuning {
 
 /**
  * Decision biases chosen on validation: offsets for the NEGATIVE and POSITIVE logits (a grid of
- * `step` up to ±`range`) maximising the 3-class set's average recall (the SemEval-2017 measure)
- * plus `accuracyWeight` × its accuracy plus `binaryWeight` × the binary set's accuracy
- * (score >= 0.5, i.e. z_pos >= z_neg). Log
- * probabilities stand in for logits (they differ by a per-row constant, argmax is unchanged).
+ * `step` up to ±`range`) maximising the 3-class set's accuracy plus its macro-F1 plus the
+ * binary set's accuracy (score >= 0.5, i.e. z_pos >= z_neg). The 3-class rows count as
+ * `classMix` says (the share of each class, CLASS_ORDER; default the set's own): biases tuned
+ * for accuracy on a set copy its class mix, so the trainer gives the training rows' mix rather
+ * than that of the few validation files. Log probabilities stand in for logits (they differ by
+ * a per-row constant, argmax is unchanged).
  */
 export function tuneBiasOffsets(
   threeClass: { logProbabilities: Float32Array; labels: Uint8Array },
   binary: { logProbabilities: Float32Array; labels: Uint8Array },
-  weights: { accuracy: number; binary: number },
+  classMix?: readonly [number, number, number],
   range = 1.5,
   step = 0.05,
 ): BiasTuning {
+  const counts = [0, 0, 0];
+  for (const label of threeClass.labels) counts[label] = (counts[label] as number) + 1;
+  const classWeights = counts.map((n, k) =>
+    classMix === undefined || n === 0 ? 1 : (classMix[k] as number) / n,
+  );
   const objective = (offsets: [number, number, number]) => {
-    const { recall: r, accuracy } = recalls(
+    const { accuracy, macroF1 } = accuracyAndMacroF1(
       threeClass.logProbabilities,
       threeClass.labels,
       offsets,
+      classWeights,
     );
-    const average = ((r[0] as number) + (r[1] as number) + (r[2] as number)) / 3;
     let correct = 0;
     const { logProbabilities: z, labels } = binary;
     for (let i = 0; i < labels.length; i++) {
       const positive = (z[i * 3 + 2] as number) + offsets[2] >= (z[i * 3] as number) + offsets[0];
       if (positive === (labels[i] === POSITIVE)) correct++;
     }
-    return (
-      average +
-      weights.accuracy * accuracy +
-      (weights.binary * correct) / Math.max(1, labels.length)
-    );
+    return accuracy + macroF1 + (labels.length > 0 ? correct / labels.length : 0);
   };
   const untunedObjective = objective([0, 0, 0]);
   let best: BiasTuning = { offsets: [0, 0, 0], objective: untunedObjective, untunedObjective };

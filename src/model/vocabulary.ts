@@ -19,12 +19,21 @@ import {
 /** Id 0 is padding (its embedding row is zero); features are numbered from 1. */
 export const PADDING_ID = 0;
 
-export const VocabularyFileSchema = z.object({
-  /** `features[i]` has id i + 1. */
-  features: z.array(z.string()),
-  /** The character segment's n-grams, numbered after the features: `charFeatures[k]` has id features.length + 1 + k. */
-  charFeatures: z.array(z.string()).optional(),
-});
+export const VocabularyFileSchema = z
+  .object({
+    /** `features[i]` has id i + 1. */
+    features: z.array(z.string()),
+    /** The character segment's n-grams, numbered after the features: `charFeatures[k]` has id features.length + 1 + k. */
+    charFeatures: z.array(z.string()).optional(),
+    /** A TF-IDF model's inverse document frequencies: `idf[i]` is id i + 1's (features, then charFeatures). */
+    idf: z.array(z.number().positive()).optional(),
+  })
+  .refine(
+    (file) =>
+      file.idf === undefined ||
+      file.idf.length === file.features.length + (file.charFeatures?.length ?? 0),
+    { message: "idf must have one value per feature and character n-gram", path: ["idf"] },
+  );
 export type VocabularyFile = z.infer<typeof VocabularyFileSchema>;
 
 /**
@@ -37,10 +46,28 @@ export class Vocabulary {
   readonly #asciiCharIds: AsciiGramTable;
   readonly features: readonly string[];
   readonly charFeatures: readonly string[];
+  /** Inverse document frequency per id (index 0, the padding row, unused), for TF-IDF weighting. */
+  readonly idf: Float64Array | undefined;
 
-  constructor(features: readonly string[], charFeatures: readonly string[] = []) {
+  constructor(
+    features: readonly string[],
+    charFeatures: readonly string[] = [],
+    /** One value per feature then character n-gram (id 1 onwards). */
+    idf?: ArrayLike<number>,
+  ) {
     this.features = features;
     this.charFeatures = charFeatures;
+    if (idf !== undefined && idf.length !== features.length + charFeatures.length) {
+      throw new Error(
+        `idf has ${idf.length} values for ${features.length + charFeatures.length} features`,
+      );
+    }
+    if (idf === undefined) {
+      this.idf = undefined;
+    } else {
+      this.idf = new Float64Array(idf.length + 1);
+      this.idf.set(idf, 1);
+    }
     this.#ids = new Map(features.map((f, i) => [f, i + 1]));
     // ASCII n-grams (nearly all) live in the table, the others in the Map.
     this.#asciiCharIds = new AsciiGramTable(charFeatures, features.length + 1);
@@ -105,15 +132,22 @@ export class Vocabulary {
     return n;
   }
 
+  /** The same vocabulary with these idf values (one per feature then character n-gram). */
+  withIdf(idf: ArrayLike<number>): Vocabulary {
+    return new Vocabulary(this.features, this.charFeatures, idf);
+  }
+
   toFile(): VocabularyFile {
-    return this.charFeatures.length === 0
-      ? { features: [...this.features] }
-      : { features: [...this.features], charFeatures: [...this.charFeatures] };
+    return {
+      features: [...this.features],
+      ...(this.charFeatures.length === 0 ? {} : { charFeatures: [...this.charFeatures] }),
+      ...(this.idf === undefined ? {} : { idf: Array.from(this.idf.subarray(1)) }),
+    };
   }
 
   static fromFile(data: unknown): Vocabulary {
     const file = VocabularyFileSchema.parse(data);
-    return new Vocabulary(file.features, file.charFeatures);
+    return new Vocabulary(file.features, file.charFeatures, file.idf);
   }
 }
 
@@ -222,6 +256,9 @@ export function encodeTexts(
   vocabulary: Vocabulary,
   settings: PreprocessSettings,
 ): Int32Array {
+  if (settings.weighting === "tfidf") {
+    throw new Error("TF-IDF weights have no padded id row form: use encodeCompact");
+  }
   const length = inputLength(settings);
   const ids = new Int32Array(texts.length * length);
   texts.forEach((text, i) => {
@@ -254,9 +291,17 @@ export function encodeCompact(
   const known = new Int32Array(
     Math.max(settings.sequenceLength, settings.charSegment?.sequenceLength ?? 0),
   );
+  const idf = settings.weighting === "tfidf" ? vocabulary.idf : undefined;
+  if (settings.weighting === "tfidf" && idf === undefined) {
+    throw new Error("a TF-IDF model needs the idf of its vocabulary");
+  }
   texts.forEach((text, i) => {
     for (const segment of segmentsOf(text, vocabulary, settings)) {
       const n = segment.writeIds(known.subarray(0, segment.length));
+      if (idf !== undefined) {
+        pushTfidf(known, n, idf, ids, shares);
+        continue;
+      }
       // Zero padding, or no known feature: each id once, the rest is the zero padding row.
       const repeat = settings.padding === "repeat" && n > 0;
       const times = repeat ? Math.floor(segment.length / n) : 1;
@@ -269,4 +314,85 @@ export function encodeCompact(
     offsets[i + 1] = ids.length;
   });
   return { offsets, ids: Int32Array.from(ids), shares: Float32Array.from(shares) };
+}
+
+/**
+ * Per id, 1 + its index among the current segment's distinct ids (0: not seen yet); back to all
+ * zeros after each segment. Module-wide and grown to the largest vocabulary seen: a Map per
+ * segment cost a third of the serving throughput.
+ */
+let distinctSlots = new Int32Array(0);
+
+/**
+ * Appends a segment's distinct ids (first occurrence order) with their sublinear TF-IDF weights:
+ * (1 + ln count) x idf, scaled so the segment's weights have unit L2 norm.
+ */
+function pushTfidf(
+  known: Int32Array,
+  n: number,
+  idf: Float64Array,
+  ids: number[],
+  shares: number[],
+): void {
+  if (distinctSlots.length < idf.length) distinctSlots = new Int32Array(idf.length);
+  const slots = distinctSlots;
+  const start = ids.length;
+  // Counts first (in `shares`), then the weights in place.
+  for (let k = 0; k < n; k++) {
+    const id = known[k] as number;
+    const slot = slots[id] as number;
+    if (slot === 0) {
+      ids.push(id);
+      shares.push(1);
+      slots[id] = ids.length - start;
+    } else {
+      shares[start + slot - 1] = (shares[start + slot - 1] as number) + 1;
+    }
+  }
+  let squares = 0;
+  for (let j = start; j < ids.length; j++) {
+    const id = ids[j] as number;
+    const count = shares[j] as number;
+    // (1 + ln 1) x idf is idf exactly: most features occur once, and skip the log.
+    const value = count === 1 ? (idf[id] as number) : (1 + Math.log(count)) * (idf[id] as number);
+    shares[j] = value;
+    squares += value * value;
+    slots[id] = 0;
+  }
+  const norm = Math.sqrt(squares);
+  for (let j = start; j < ids.length; j++) shares[j] = (shares[j] as number) / norm;
+}
+
+/**
+ * Smooth inverse document frequencies, ln((1 + texts) / (1 + df)) + 1 as scikit-learn's, of
+ * every feature and character n-gram (id 1 onwards) over `texts`, rounded to 3 decimals (they
+ * are stored in vocab.json as such, and training uses the stored values).
+ */
+export function inverseDocumentFrequencies(
+  texts: readonly string[],
+  vocabulary: Vocabulary,
+  settings: PreprocessSettings,
+): Float64Array {
+  const df = new Float64Array(vocabulary.size);
+  const seen = new Int32Array(vocabulary.size).fill(-1);
+  const known = new Int32Array(
+    Math.max(settings.sequenceLength, settings.charSegment?.sequenceLength ?? 0),
+  );
+  texts.forEach((text, i) => {
+    for (const segment of segmentsOf(text, vocabulary, settings)) {
+      const n = segment.writeIds(known.subarray(0, segment.length));
+      for (let k = 0; k < n; k++) {
+        const id = known[k] as number;
+        if (seen[id] === i) continue;
+        seen[id] = i;
+        df[id] = (df[id] as number) + 1;
+      }
+    }
+  });
+  const idf = new Float64Array(vocabulary.size - 1);
+  for (let id = 1; id < vocabulary.size; id++) {
+    const value = Math.log((1 + texts.length) / (1 + (df[id] as number))) + 1;
+    idf[id - 1] = Math.round(value * 1000) / 1000;
+  }
+  return idf;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compactBagNetwork } from "../../src/model/compact-bag-network.js";
 import {
   InvalidInputError,
   loadSentimentModel,
@@ -223,7 +224,7 @@ describe("loadSentimentModel options and errors", () => {
 
 describe("the compact bag path", () => {
   it.each([SHIPPED_MODEL_DIR, LEGACY_BINARY_MODEL_DIR])(
-    "scores %s's texts as its layers network scores their full id rows",
+    "scores %s's texts as its TF.js network scores features looked up one by one",
     async (dir) => {
       const texts = [
         "I love this so much",
@@ -238,36 +239,87 @@ describe("the compact bag path", () => {
         const settings = files.metadata.preprocessing;
         const segment = settings.charSegment;
         if (segment === null) throw new Error("the shipped model has a character segment");
-        // The reference rows, every feature and n-gram looked up by its string.
-        const length = inputLength(settings);
-        const ids = new Int32Array(texts.length * length);
+        // The reference: every feature and n-gram looked up by its string.
         const vocabulary = files.vocabulary;
-        for (const [i, text] of texts.entries()) {
+        const segmentIds = texts.map((text) => {
           const tokens = tokenize(text, settings);
-          const row = ids.subarray(i * length, (i + 1) * length);
-          const words = row.subarray(0, settings.sequenceLength);
-          encodeFeatures(
-            featuresOfTokens(tokens, settings),
-            (f) => vocabulary.idOf(f),
-            settings.padding,
-            words,
+          const words = new Int32Array(settings.sequenceLength);
+          const grams = new Int32Array(segment.sequenceLength);
+          const known = (
+            features: string[],
+            idOf: (f: string) => number | undefined,
+            out: Int32Array,
+          ) => {
+            const ids = features.map(idOf).filter((id) => id !== undefined);
+            return ids.slice(0, out.length);
+          };
+          return [
+            known(featuresOfTokens(tokens, settings), (f) => vocabulary.idOf(f), words),
+            known(charSegmentFeatures(tokens, segment), (g) => vocabulary.charIdOf(g), grams),
+          ];
+        });
+        let expected: Float32Array;
+        if (settings.weighting === "tfidf") {
+          // Per segment: (1 + ln count) x idf, L2-normalised; run by the network's TF.js layers.
+          const idf = vocabulary.idf as Float64Array;
+          const offsets = [0];
+          const ids: number[] = [];
+          const shares: number[] = [];
+          for (const segments of segmentIds) {
+            for (const known of segments) {
+              const counts = new Map<number, number>();
+              for (const id of known) counts.set(id, (counts.get(id) ?? 0) + 1);
+              const values = [...counts].map(([id, n]) => (1 + Math.log(n)) * (idf[id] as number));
+              const norm = Math.hypot(...values);
+              [...counts.keys()].forEach((id, k) => {
+                ids.push(id);
+                shares.push((values[k] as number) / norm);
+              });
+            }
+            offsets.push(ids.length);
+          }
+          const tfjs = compactBagNetwork(network, { typedArrayHead: false });
+          expected = tf.tidy(
+            () =>
+              tfjs
+                ?.predict({
+                  offsets: Uint32Array.from(offsets),
+                  ids: Int32Array.from(ids),
+                  shares: Float32Array.from(shares),
+                })
+                .dataSync() as Float32Array,
           );
-          const grams = row.subarray(settings.sequenceLength);
-          encodeFeatures(
-            charSegmentFeatures(tokens, segment),
-            (g) => vocabulary.charIdOf(g),
-            settings.padding,
-            grams,
+        } else {
+          // The layers network on full rows, each segment padded as configured.
+          const length = inputLength(settings);
+          const rows = new Int32Array(texts.length * length);
+          for (const [i, [words, grams]] of segmentIds.entries()) {
+            const row = rows.subarray(i * length, (i + 1) * length);
+            const asFeatures = (ids: number[]) => ids.map(String);
+            const byString = (f: string) => Number(f);
+            encodeFeatures(
+              asFeatures(words ?? []),
+              byString,
+              settings.padding,
+              row.subarray(0, settings.sequenceLength),
+            );
+            encodeFeatures(
+              asFeatures(grams ?? []),
+              byString,
+              settings.padding,
+              row.subarray(settings.sequenceLength),
+            );
+          }
+          expect([...encodeTexts(texts, vocabulary, settings)]).toEqual([...rows]);
+          expected = tf.tidy(
+            () =>
+              (
+                network.predictOnBatch(
+                  tf.tensor2d(rows, [texts.length, length], "int32"),
+                ) as tf.Tensor
+              ).dataSync() as Float32Array,
           );
         }
-        expect([...encodeTexts(texts, vocabulary, settings)]).toEqual([...ids]);
-        const expected = tf.tidy(() =>
-          (
-            network.predictOnBatch(
-              tf.tensor2d(ids, [texts.length, inputLength(settings)], "int32"),
-            ) as tf.Tensor
-          ).dataSync(),
-        );
         const scores = (await model.predict(texts)).map((p) => p.score);
         // A three-way network answers [negative, neutral, positive]; the score is p_pos / (p_pos + p_neg).
         const width = expected.length / texts.length;

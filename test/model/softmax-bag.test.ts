@@ -200,11 +200,12 @@ describe("tuneBiasOffsets", () => {
     const tuning = tuneBiasOffsets(
       { logProbabilities: logits, labels },
       binary,
-      { accuracy: 1, binary: 0 },
+      undefined,
       1,
       0.05,
     );
-    expect(tuning.untunedObjective).toBeCloseTo(1 / 3 + 1 / 5, 6);
+    // Untuned, every row is NEUTRAL: accuracy 1/5, macro-F1 (0 + 2/6 + 0) / 3.
+    expect(tuning.untunedObjective).toBeCloseTo(1 / 5 + 1 / 9, 6);
     expect(tuning.objective).toBeCloseTo(2, 6);
     expect(tuning.offsets[NEUTRAL]).toBe(0);
     expect(tuning.offsets[NEGATIVE]).toBeGreaterThan(0.3);
@@ -213,6 +214,21 @@ describe("tuneBiasOffsets", () => {
     expect([...withBiasOffsets(w, tuning.offsets).bias]).toEqual(
       [1, 2, 3].map((b, k) => Math.fround(b + (tuning.offsets[k] as number))),
     );
+  });
+
+  it("weighs the 3-class rows to the class mix it is given", () => {
+    // Two NEUTRAL rows lean POSITIVE by 0.1, eight POSITIVE rows lean NEUTRAL by 0.1: one
+    // POSITIVE offset cannot make both right. On the set's own mix the POSITIVE rows win; at a
+    // mostly neutral mix the NEUTRAL rows do.
+    const labels = Uint8Array.from([NEUTRAL, NEUTRAL, ...Array(8).fill(POSITIVE)]);
+    const logits = new Float32Array(labels.length * 3);
+    labels.forEach((label, i) => {
+      logits.set(label === NEUTRAL ? [0, 1, 1.1] : [0, 1.1, 1], i * 3);
+    });
+    const set = { logProbabilities: logits, labels };
+    const binary = { logProbabilities: new Float32Array(0), labels: new Uint8Array(0) };
+    expect(tuneBiasOffsets(set, binary).offsets[POSITIVE]).toBeGreaterThan(0.1);
+    expect(tuneBiasOffsets(set, binary, [0.1, 0.8, 0.1]).offsets[POSITIVE]).toBeLessThan(-0.1);
   });
 
   it("takes log probabilities (logOf floors zero)", () => {

@@ -43,6 +43,11 @@ export interface ThreeClassFixtureOptions {
   hidden?: number;
   version?: string;
   seed?: number;
+  /**
+   * "tfidf": TF-IDF weighting with seeded idf values in vocab.json; "tfidf-without-idf" and
+   * "average-with-idf" write folders whose vocab.json does not fit their metadata (default average).
+   */
+  weighting?: "average" | "tfidf" | "tfidf-without-idf" | "average-with-idf";
 }
 
 /**
@@ -62,7 +67,14 @@ export async function writeThreeClassModel(
   const charGrams = [
     ...new Set(charSegmentFeatures(tokenize(words.join(" "), SETTINGS), { minN: 2, maxN: 3 })),
   ].sort();
-  const vocabulary = new Vocabulary([...words, ...bigrams], charGrams);
+  const plain = new Vocabulary([...words, ...bigrams], charGrams);
+  const weighting = options.weighting ?? "average";
+  const vocabulary =
+    weighting === "tfidf" || weighting === "average-with-idf"
+      ? plain.withIdf(
+          Array.from({ length: plain.size - 1 }, () => 1 + Math.round(random() * 3000) / 1000),
+        )
+      : plain;
   const dim = 3;
   const units = options.outputUnits ?? 3;
   const embedding = new Float32Array(vocabulary.size * dim); // row 0 (padding) stays zero
@@ -124,7 +136,10 @@ export async function writeThreeClassModel(
     architecture: "bag-of-embeddings, 3-class softmax",
     vocabularySize: vocabulary.size,
     data: [],
-    preprocessing: SETTINGS,
+    preprocessing: {
+      ...SETTINGS,
+      weighting: weighting === "tfidf" || weighting === "tfidf-without-idf" ? "tfidf" : "average",
+    },
     hyperParameters: { dim, seed: options.seed ?? 12 },
     thresholds: DEFAULT_THRESHOLDS,
     ...(options.classes === null

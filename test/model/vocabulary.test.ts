@@ -11,6 +11,7 @@ import {
   encodeCompact,
   encodeFeatures,
   encodeTexts,
+  inverseDocumentFrequencies,
   PADDING_ID,
   Vocabulary,
 } from "../../src/model/vocabulary.js";
@@ -225,6 +226,70 @@ describe("encodeCompact", () => {
       });
     }
   }
+});
+
+describe("encodeCompact with TF-IDF weighting", () => {
+  const words = ["a", "b", "c", "a b"];
+  const grams = ["a", "b", "ab"];
+  const idf = [1, 2, 3, 4, 1.5, 2.5, 3.5];
+  const vocab = new Vocabulary(words, grams, idf);
+  const settings = {
+    ...DEFAULT_PREPROCESS_SETTINGS,
+    sequenceLength: 8,
+    charSegment: { minN: 1, maxN: 2, sequenceLength: 16 },
+    weighting: "tfidf" as const,
+  };
+
+  it("gives each distinct feature (1 + ln count) x idf, scaled to unit L2 norm per segment", () => {
+    const seqs = encodeCompact(["a a b"], vocab, settings);
+    const shares = new Map<number, number>();
+    for (let k = 0; k < seqs.ids.length; k++) {
+      shares.set(seqs.ids[k] as number, seqs.shares[k] as number);
+    }
+    // Words: a twice, b once, "a a" unknown, "a b" once (ids 1, 2, 4).
+    const word = [(1 + Math.log(2)) * 1, 1 * 2, 1 * 4];
+    const wordNorm = Math.hypot(...word);
+    expect(shares.get(1)).toBeCloseTo((word[0] as number) / wordNorm, 6);
+    expect(shares.get(2)).toBeCloseTo((word[1] as number) / wordNorm, 6);
+    expect(shares.get(4)).toBeCloseTo((word[2] as number) / wordNorm, 6);
+    const norm = (ids: number[]) => Math.hypot(...ids.map((id) => shares.get(id) ?? 0));
+    expect(norm([1, 2, 3, 4])).toBeCloseTo(1, 6);
+    expect(norm([5, 6, 7])).toBeCloseTo(1, 6);
+    expect(seqs.ids.length).toBe(new Set(seqs.ids).size);
+  });
+
+  it("leaves a text without known features empty", () => {
+    const seqs = encodeCompact(["", "zzz"], vocab, settings);
+    expect([...seqs.offsets]).toEqual([0, 0, 0]);
+  });
+
+  it("has no padded id rows: encodeTexts refuses", () => {
+    expect(() => encodeTexts(["a"], vocab, settings)).toThrow(/encodeCompact/);
+  });
+
+  it("needs the idf of its vocabulary", () => {
+    expect(() => encodeCompact(["a"], new Vocabulary(words, grams), settings)).toThrow(/idf/);
+  });
+
+  it("reads idf from the vocabulary file and refuses one of the wrong length", () => {
+    const again = Vocabulary.fromFile(JSON.parse(JSON.stringify(vocab.toFile())));
+    expect([...(again.idf ?? [])].slice(1)).toEqual(idf);
+    expect(() => Vocabulary.fromFile({ ...vocab.toFile(), idf: idf.slice(1) })).toThrow(
+      /one value per feature/,
+    );
+    expect(() => new Vocabulary(words, grams, idf.slice(1))).toThrow(/idf has 6 values/);
+  });
+
+  it("computes smooth idf over texts, rarer features higher", () => {
+    const idfs = inverseDocumentFrequencies(["a b", "a", "a c"], vocab, {
+      ...settings,
+      charSegment: null,
+    });
+    expect(idfs).toHaveLength(vocab.size - 1);
+    expect(idfs[0]).toBeCloseTo(Math.log(4 / 4) + 1, 3); // a: in all 3
+    expect(idfs[1]).toBeCloseTo(Math.log(4 / 2) + 1, 3); // b: in 1
+    expect(idfs[3]).toBeCloseTo(Math.log(4 / 2) + 1, 3); // "a b": in 1
+  });
 });
 
 describe("buildVocabulary with required features", () => {

@@ -6,10 +6,11 @@ import { promisify } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../src/model/backend.js";
+import { compactBagNetwork } from "../../src/model/compact-bag-network.js";
 import { loadSentimentModel } from "../../src/model/inference.js";
 import { ModelMetadataSchema } from "../../src/model/metadata.js";
 import { deserializeNetwork } from "../../src/model/tfjs-network.js";
-import { encodeTexts, Vocabulary } from "../../src/model/vocabulary.js";
+import { encodeCompact, Vocabulary } from "../../src/model/vocabulary.js";
 import { syntheticRows, toCsv } from "../model/synthetic-sentiment.js";
 
 const run = promisify(execFile);
@@ -246,9 +247,9 @@ describe("npm run train (the three-way model, on a few hundred rows)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("writes version 2.0.0 with classes, 3-class and binary validation reports", async () => {
+  it("writes version 2.1.0 with classes, 3-class and binary validation reports", async () => {
     const metadata = await readMetadata(join(dir, "first"));
-    expect(metadata.version).toBe("2.0.0");
+    expect(metadata.version).toBe("2.1.0");
     expect(metadata.classes).toEqual(["NEGATIVE", "NEUTRAL", "POSITIVE"]);
     expect(metadata.hyperParameters.task).toBe("3class");
     const report = metadata.metrics.validation_3class;
@@ -258,7 +259,16 @@ describe("npm run train (the three-way model, on a few hundred rows)", () => {
     expect(stderr).toMatch(/vs training loop: max \|difference\|/);
   });
 
-  it("saves Embedding(V, 3) -> average -> Dense(3, softmax) whose rows sum to 1", async () => {
+  it("weighs features by TF-IDF and stores one idf per vocabulary row in vocab.json", async () => {
+    const out = join(dir, "first");
+    const metadata = await readMetadata(out);
+    expect(metadata.preprocessing.weighting).toBe("tfidf");
+    const vocab = JSON.parse(await readFile(join(out, "vocab.json"), "utf8"));
+    expect(vocab.idf).toHaveLength(metadata.vocabularySize - 1);
+    for (const value of vocab.idf) expect(value).toBeGreaterThanOrEqual(1);
+  });
+
+  it("saves Embedding(V, 3) -> pooling -> Dense(3, softmax) that TF.js runs on TF-IDF weights as the service does", async () => {
     const out = join(dir, "first");
     const metadata = await readMetadata(out);
     const modelJson = JSON.parse(await readFile(join(out, "model.json"), "utf8"));
@@ -266,22 +276,40 @@ describe("npm run train (the three-way model, on a few hundred rows)", () => {
     expect(topology).toContain('"units":3,"activation":"softmax"');
     await selectBackend("wasm");
     const network = await deserializeNetwork(modelJson, await readFile(join(out, "weights.bin")));
-    const vocab = JSON.parse(await readFile(join(out, "vocab.json"), "utf8"));
-    const vocabulary = new Vocabulary(vocab.features, vocab.charFeatures);
+    const vocabulary = Vocabulary.fromFile(
+      JSON.parse(await readFile(join(out, "vocab.json"), "utf8")),
+    );
     const texts = ["great fun today", "awful worst day", "the movie today", ""];
-    const ids = encodeTexts(texts, vocabulary, metadata.preprocessing);
-    const p = tf.tidy(() =>
-      (
-        network.predict(
-          tf.tensor2d(ids, [texts.length, ids.length / texts.length], "int32"),
-        ) as tf.Tensor
-      ).arraySync(),
-    ) as number[][];
+    const sequences = encodeCompact(texts, vocabulary, metadata.preprocessing);
+    const tfjs = compactBagNetwork(network, { typedArrayHead: false });
+    const p = tf.tidy(() => tfjs?.predict(sequences).arraySync()) as number[][];
     network.dispose();
     for (const row of p) expect((row[0] ?? 0) + (row[1] ?? 0) + (row[2] ?? 0)).toBeCloseTo(1, 5);
     const argmax = p.map((row) => row.indexOf(Math.max(...row)));
     expect(argmax.slice(0, 3)).toEqual([2, 0, 1]);
+    const model = await loadSentimentModel(out, { backend: "wasm" });
+    try {
+      const served = await model.predict(texts);
+      served.forEach((prediction, i) => {
+        const [negative, neutral, positive] = p[i] as number[];
+        expect(prediction.probabilities.negative).toBeCloseTo(negative as number, 6);
+        expect(prediction.probabilities.neutral).toBeCloseTo(neutral as number, 6);
+        expect(prediction.probabilities.positive).toBeCloseTo(positive as number, 6);
+      });
+    } finally {
+      model.dispose();
+    }
   });
+
+  it("still trains the averaging model with --weighting average", async () => {
+    const out = join(dir, "average");
+    await train([...args(join(dir, "tiny3.csv"), out), "--weighting", "average"]);
+    const metadata = await readMetadata(out);
+    expect(metadata.preprocessing.weighting).toBe("average");
+    expect(metadata.metrics.validation_3class?.accuracy).toBeGreaterThan(0.85);
+    const vocab = JSON.parse(await readFile(join(out, "vocab.json"), "utf8"));
+    expect(vocab.idf).toBeUndefined();
+  }, 120_000);
 
   it("validates on a --validation file instead of a hold-out, and records it", async () => {
     const validation = join(dir, "validation3.csv");
