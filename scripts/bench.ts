@@ -14,6 +14,7 @@
  *                    [--only <scenario,...>]   (e.g. single-c64-es256; the goals' scenarios always run)
  *                    [--profile <scenario>]    (the load profiled with --cpu-prof; default single-c64)
  *                    [--load-generator auto|wrk|autocannon]   (auto: wrk when installed)
+ *                    [--rounds N]              (interleaved rounds of the anchor comparison; default 2)
  *   npm run bench -- --compare-model <dir> [--rounds 3] [--duration ...] [--output bench/model-comparison.md]
  *                    (only the model comparison: the configured model against <dir>, the single
  *                    c64 and batch rows on two services in interleaved rounds; see bench/model-comparison.ts)
@@ -97,7 +98,7 @@ const { values: args } = parseArgs({
     profile: { type: "string", default: "single-c64" },
     "load-generator": { type: "string", default: "auto" },
     "compare-model": { type: "string" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string" },
   },
   strict: true,
 });
@@ -131,7 +132,7 @@ const WRK_PRE_MINT_FACTOR = 2;
 /** Reuse mode: this many tokens (one per connection at c64), each sent again and again. */
 const REUSED_TOKENS = 64;
 /** Interleaved rounds of the anchor comparison (echo, minimal check, service, reuse mode). */
-const ANCHOR_ROUNDS = quick ? 1 : 2;
+const ANCHOR_ROUNDS = args.rounds !== undefined ? positive(args.rounds, "--rounds") : quick ? 1 : 2;
 
 function positive(value: string | undefined, name: string): number {
   const number = Number(value);
@@ -943,7 +944,7 @@ async function main(): Promise<void> {
         bench,
         modelDir,
         args["compare-model"],
-        positive(args.rounds, "--rounds"),
+        args.rounds !== undefined ? positive(args.rounds, "--rounds") : 3,
       );
       const markdown = `# Model comparison\n\n- Date: ${new Date().toISOString()}\n- Command: \`npm run bench -- ${process.argv.slice(2).join(" ")}\`\n- Load generator: ${wrk ? "wrk (1 thread, a fresh RS256 token per request)" : "autocannon"}; each run ${warmupSeconds} s warm-up, ${durationSeconds} s measured; load average ${loadAverageStart.map((l) => l.toFixed(2)).join(" ")} at start, ${loadavg()
         .map((l) => l.toFixed(2))
