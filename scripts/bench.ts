@@ -312,7 +312,11 @@ async function measure(
   ) {
     warm = await driver.warmUp();
   }
-  const preMinted = await driver.prepare(warm.requestsPerSecond);
+  // Every answer counts: a warm-up that ran out of tokens had its last requests refused as
+  // replays, and its 2xx rate alone would leave the measured run short of tokens.
+  const preMinted = await driver.prepare(
+    (warm.ok + warm.non2xx) / Math.max(warm.durationSeconds, 1e-9),
+  );
   const cpuBefore = processTreeCpuSeconds(server.pid);
   const threadsBefore = processTreeThreadCpu(server.pid);
   const startMicros = monotonicMicros();
