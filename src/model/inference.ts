@@ -77,6 +77,8 @@ class LoadedSentimentModel implements SentimentModel {
     readonly metadata: ModelMetadata,
     readonly backend: string,
     network: LayersModel,
+    /** The same network on compact sequences, or undefined (see compactBagNetwork). */
+    compact: CompactBagNetwork | undefined,
     private readonly vocabulary: Vocabulary,
     readonly thresholds: Thresholds,
     readonly labelRule: LabelRule,
@@ -84,7 +86,7 @@ class LoadedSentimentModel implements SentimentModel {
     private readonly classColumns: readonly [number, number, number] | undefined,
   ) {
     this.#network = network;
-    this.#compact = compactBagNetwork(network);
+    this.#compact = compact;
   }
 
   async predict(texts: readonly string[]): Promise<Prediction[]> {
@@ -189,9 +191,11 @@ export async function loadSentimentModel(
     );
   }
   let classColumns: readonly [number, number, number] | undefined;
+  // Built once: it copies the embedding table out of the backend.
+  const compact = compactBagNetwork(network);
   try {
     classColumns = checkOutputs(files.metadata, network);
-    checkWeighting(files.metadata, files.vocabulary, network);
+    checkWeighting(files.metadata, files.vocabulary, compact);
   } catch (error) {
     network.dispose();
     throw error;
@@ -200,6 +204,7 @@ export async function loadSentimentModel(
     files.metadata,
     backend,
     network,
+    compact,
     files.vocabulary,
     thresholds ?? files.metadata.thresholds,
     classColumns === undefined ? "thresholds" : (options.labelRule ?? "model"),
@@ -211,7 +216,11 @@ export async function loadSentimentModel(
  * A TF-IDF model needs its vocabulary's idf, and a network that runs on compact sequences (its
  * weights have no padded id row form); an averaging model must not carry idf it would ignore.
  */
-function checkWeighting(metadata: ModelMetadata, vocabulary: Vocabulary, network: LayersModel) {
+function checkWeighting(
+  metadata: ModelMetadata,
+  vocabulary: Vocabulary,
+  compact: CompactBagNetwork | undefined,
+) {
   const tfidf = metadata.preprocessing.weighting === "tfidf";
   if (tfidf && vocabulary.idf === undefined) {
     throw new ModelLoadError(
@@ -225,7 +234,7 @@ function checkWeighting(metadata: ModelMetadata, vocabulary: Vocabulary, network
       "vocab.json has idf but metadata.json's weighting is not TF-IDF",
     );
   }
-  if (tfidf && compactBagNetwork(network) === undefined) {
+  if (tfidf && compact === undefined) {
     throw new ModelLoadError(
       "model_files_invalid",
       "a TF-IDF model's network must be a plain bag of embeddings (Embedding -> pooling -> Dense)",
