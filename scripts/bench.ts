@@ -132,7 +132,12 @@ const WRK_PRE_MINT_FACTOR = 2;
 /** Reuse mode: this many tokens (one per connection at c64), each sent again and again. */
 const REUSED_TOKENS = 64;
 /** Interleaved rounds of the anchor comparison (echo, minimal check, service, reuse mode). */
-const ANCHOR_ROUNDS = args.rounds !== undefined ? positive(args.rounds, "--rounds") : quick ? 1 : 2;
+const ANCHOR_ROUNDS = roundsOr(quick ? 1 : 2);
+
+/** --rounds when given, else `fallback`. */
+function roundsOr(fallback: number): number {
+  return args.rounds === undefined ? fallback : positive(args.rounds, "--rounds");
+}
 
 function positive(value: string | undefined, name: string): number {
   const number = Number(value);
@@ -564,16 +569,27 @@ function monotonicMicros(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
 
-async function serverBackend(bench: Bench, server: ServerProcess): Promise<string> {
+/** The first model a server reports on /v1/models, or undefined when the answer has none. */
+async function servedModel(
+  bench: Bench,
+  server: ServerProcess,
+): Promise<{ status: number; model?: { name?: string; version?: string; backend?: string } }> {
   const response = await httpsGet(`${server.origin}/v1/models`, bench.ca, {
     authorization: `Bearer ${bench.issuers.RS256.mint(60)}`,
   });
   try {
-    const body = JSON.parse(response.body) as { models?: { backend?: string }[] };
-    return body.models?.[0]?.backend ?? `unknown (HTTP ${response.status})`;
+    const body = JSON.parse(response.body) as {
+      models?: { name?: string; version?: string; backend?: string }[];
+    };
+    return { status: response.status, ...(body.models?.[0] ? { model: body.models[0] } : {}) };
   } catch {
-    return `unknown (HTTP ${response.status})`;
+    return { status: response.status };
   }
+}
+
+async function serverBackend(bench: Bench, server: ServerProcess): Promise<string> {
+  const { status, model } = await servedModel(bench, server);
+  return model?.backend ?? `unknown (HTTP ${status})`;
 }
 
 interface Limits {
@@ -680,11 +696,7 @@ async function servedModelName(
   server: ServerProcess,
   dir: string,
 ): Promise<ServedModelName> {
-  const response = await httpsGet(`${server.origin}/v1/models`, bench.ca, {
-    authorization: `Bearer ${bench.issuers.RS256.mint(60)}`,
-  });
-  const body = JSON.parse(response.body) as { models?: { name?: string; version?: string }[] };
-  const model = body.models?.[0];
+  const { model } = await servedModel(bench, server);
   return { dir, model: `${model?.name ?? "unknown"}@${model?.version ?? "unknown"}` };
 }
 
@@ -948,7 +960,7 @@ async function main(): Promise<void> {
         bench,
         modelDir,
         args["compare-model"],
-        args.rounds !== undefined ? positive(args.rounds, "--rounds") : 3,
+        roundsOr(3),
       );
       const markdown = `# Model comparison\n\n- Date: ${new Date().toISOString()}\n- Command: \`npm run bench -- ${process.argv.slice(2).join(" ")}\`\n- Load generator: ${wrk ? "wrk (1 thread, a fresh RS256 token per request)" : "autocannon"}; each run ${warmupSeconds} s warm-up, ${durationSeconds} s measured; load average ${loadAverageStart.map((l) => l.toFixed(2)).join(" ")} at start, ${loadavg()
         .map((l) => l.toFixed(2))
