@@ -26,21 +26,31 @@ function rowCells(markdown: string, name: string): string[] {
     .map((cell) => cell.trim());
 }
 
+/**
+ * Runs `scripts/bench.ts <args> --output <dir>/results.md` in a fresh temporary directory; returns
+ * the directory (for afterAll), what it printed and what it wrote.
+ */
+async function runBench(
+  args: readonly string[],
+): Promise<{ dir: string; stdout: string; written: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-test-"));
+  const output = join(dir, "results.md");
+  const { stdout } = await run(
+    process.execPath,
+    ["--import", "tsx", "scripts/bench.ts", ...args, "--output", output],
+    { cwd: process.cwd(), maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
+  );
+  return { dir, stdout, written: await readFile(output, "utf8") };
+}
+
 describe("npm run bench -- --quick", () => {
   let dir: string;
   let stdout: string;
   let written: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "bench-test-"));
-    const output = join(dir, "results.md");
     // Starts an echo server and three services: slow on a loaded 2-core machine.
-    ({ stdout } = await run(
-      process.execPath,
-      ["--import", "tsx", "scripts/bench.ts", "--quick", "--output", output],
-      { cwd: process.cwd(), maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
-    ));
-    written = await readFile(output, "utf8");
+    ({ dir, stdout, written } = await runBench(["--quick"]));
   }, 310_000);
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -192,25 +202,13 @@ describe("npm run bench -- --compare-model (quick)", () => {
   let written: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "bench-compare-test-"));
-    const output = join(dir, "comparison.md");
-    ({ stdout } = await run(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "scripts/bench.ts",
-        "--quick",
-        "--compare-model",
-        "models/sentiment-boe-binary",
-        "--rounds",
-        "2",
-        "--output",
-        output,
-      ],
-      { cwd: process.cwd(), maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
-    ));
-    written = await readFile(output, "utf8");
+    ({ dir, stdout, written } = await runBench([
+      "--quick",
+      "--compare-model",
+      "models/sentiment-boe-binary",
+      "--rounds",
+      "2",
+    ]));
   }, 320_000);
 
   afterAll(async () => {
