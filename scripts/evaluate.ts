@@ -23,6 +23,7 @@ import {
 import { loadSentimentModel, type Prediction } from "../src/model/inference.js";
 import { readLabelledCsv } from "../src/model/labelled-data.js";
 import { LABEL_RULES, type LabelRule } from "../src/model/labels.js";
+import { exitQuietlyWhenStdoutCloses } from "./cli/closed-stdout.js";
 
 const USAGE =
   "usage: npm run evaluate -- --model <dir> --data <csv> [--json] [--backend auto|wasm|cpu|tensorflow] [--batch-size N] [--label-rule model|thresholds]";
@@ -118,6 +119,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
+exitQuietlyWhenStdoutCloses();
 main().then(
   (code) => {
     process.exitCode = code;

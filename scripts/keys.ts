@@ -3,6 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ASAP_ALGORITHMS, isAsapAlgorithm } from "../src/asap/algorithms.js";
 import { createKeyPair, DEFAULT_KEY_ALGORITHM, KeygenError } from "../src/asap/keygen.js";
+import { exitQuietlyWhenStdoutCloses } from "./cli/closed-stdout.js";
 
 const USAGE = `Usage: npm run keys -- create --iss <issuer> [options]
 
@@ -93,6 +94,7 @@ function parseOptions() {
   });
 }
 
+exitQuietlyWhenStdoutCloses();
 main().catch((error: unknown) => {
   fail(error instanceof Error ? error.message : String(error), 1);
 });

@@ -10,6 +10,7 @@ import {
   parsePrivateKeyDataUri,
   signAsapToken,
 } from "../src/asap/sign.js";
+import { exitQuietlyWhenStdoutCloses } from "./cli/closed-stdout.js";
 
 const USAGE = `Usage: npm run -s mint -- --iss <issuer> [options]
 
@@ -157,6 +158,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${token}\n`);
 }
 
+exitQuietlyWhenStdoutCloses();
 main().catch((error: unknown) => {
   const usage =
     error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");

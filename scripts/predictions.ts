@@ -16,9 +16,10 @@ import { finished } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { createPredictionStore } from "../src/predictions/create-prediction-store.js";
 import { type ExportFormat, writePredictionExport } from "../src/predictions/prediction-export.js";
+import { exitQuietlyWhenStdoutCloses } from "./cli/closed-stdout.js";
 
 const USAGE =
-  "usage: npm run predictions -- export [--since <ISO time>] [--until <ISO time>] [--format csv|jsonl] [--out <file>] [--database <url>]";
+  "usage: npm run predictions -- export [--since <ISO time>] [--until <ISO time>] [--format csv|jsonl] [--out <file>] [--database <url>] [--help]";
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -40,6 +41,10 @@ async function main(): Promise<void> {
     fail(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   if (positionals.length !== 1 || positionals[0] !== "export") fail("unknown or missing command");
   const format = values.format;
   if (format !== "csv" && format !== "jsonl") fail(`--format must be csv or jsonl, not ${format}`);
@@ -81,12 +86,14 @@ function parse() {
       format: { type: "string", default: "csv" },
       out: { type: "string" },
       database: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: true,
     strict: true,
   });
 }
 
+exitQuietlyWhenStdoutCloses();
 main().catch((error: unknown) => {
   process.stderr.write(`predictions: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

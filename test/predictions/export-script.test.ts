@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqlitePredictionStore } from "../../src/predictions/sqlite-prediction-store.js";
+import { runScriptUntilReaderLeaves } from "../scripts/run-script.js";
 import { sampleRecord, temporaryDirectory } from "./fixtures.js";
 
 const SCRIPT = fileURLToPath(new URL("../../scripts/predictions.ts", import.meta.url));
@@ -61,10 +62,54 @@ describe("npm run predictions -- export", () => {
     }).toEqual({ rows: [["positive", 'new, "good"']], skipped: true });
   });
 
+  it("prints its usage for --help and exits 0", async () => {
+    const { stdout } = await runScript(["--help"]);
+    expect(stdout).toMatch(/^usage: npm run predictions -- export /);
+  });
+
   it("refuses an unknown format with exit code 2", async () => {
     const failure = await runScript(["export", "--database", database, "--format", "xml"]).catch(
       (error: { code: number }) => error,
     );
     expect((failure as { code: number }).code).toBe(2);
+  });
+});
+
+describe("npm run predictions -- export | head", () => {
+  const ROWS = 3000;
+  let dir: Awaited<ReturnType<typeof temporaryDirectory>>;
+  let database: string;
+
+  beforeAll(async () => {
+    dir = await temporaryDirectory();
+    const path = join(dir.path, "predictions.sqlite");
+    database = `sqlite:${path}`;
+    const store = new SqlitePredictionStore(path);
+    await store.migrate();
+    // Well over a pipe's 64 KiB buffer, so the export is still writing when the reader leaves.
+    await store.insertBatch(Array.from({ length: ROWS }, () => sampleRecord()));
+    await store.close();
+  });
+
+  afterAll(async () => {
+    await dir.remove();
+  });
+
+  it("stops quietly with exit code 0 when the reader leaves after the first rows", async () => {
+    const result = await runScriptUntilReaderLeaves(
+      "predictions",
+      ["export", "--database", database],
+      dir.path,
+      1000,
+    );
+    expect({
+      code: result.code,
+      stderr: result.stderr,
+      partial: result.bytesRead < ROWS * 100,
+    }).toEqual({
+      code: 0,
+      stderr: "",
+      partial: true,
+    });
   });
 });

@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EvaluationReportSchema } from "../../src/model/metadata.js";
 import { writeThreeClassModel } from "../model/three-class-fixture.js";
+import { runScriptUntilReaderLeaves } from "./run-script.js";
 
 const run = promisify(execFile);
 const SHIPPED_MODEL_DIR = "models/sentiment-boe";
@@ -117,6 +118,17 @@ describe("npm run evaluate", () => {
     expect(text.stdout).toMatch(/label rule model: the most probable class/);
     expect(text.stdout).toMatch(/^balanced accuracy \(macro recall\) 1\.0000$/m);
     expect(text.stdout).toMatch(/^recall NEGATIVE 1\.0000, NEUTRAL 1\.0000, POSITIVE 1\.0000$/m);
+  });
+
+  it("exits 0 quietly when its report's reader has gone (| head)", async () => {
+    const result = await runScriptUntilReaderLeaves(
+      "evaluate",
+      ["--model", SHIPPED_MODEL_DIR, "--data", binary],
+      process.cwd(),
+      0,
+    );
+    // stderr names the model as always, and nothing of the closed pipe.
+    expect([result.code, /EPIPE|Error/.test(result.stderr)]).toEqual([0, false]);
   });
 
   it("exits with code 2 for an unknown label rule", async () => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parsePrivateKeyDataUri } from "../../src/asap/sign.js";
 import { makeTempDir, removeDir } from "../asap/fixtures.js";
-import { runScript } from "./run-script.js";
+import { runScript, runScriptUntilReaderLeaves } from "./run-script.js";
 
 let cwd: string;
 
@@ -71,6 +71,21 @@ describe("npm run keys -- create", () => {
   it("refuses an issuer that would escape the key folder", async () => {
     const result = await runScript("keys", ["create", "--iss", "../../tmp", "--name", "k"], cwd);
     expect(result.code).toBe(2);
+  });
+
+  it("creates the key and exits 0 quietly when its output's reader has gone (| head)", async () => {
+    const result = await runScriptUntilReaderLeaves(
+      "keys",
+      ["create", "--iss", "dev", "--name", "key1"],
+      cwd,
+      0,
+    );
+    const publicPem = await readFile(path.join(cwd, "keys/public/dev/key1"), "utf8");
+    expect({
+      code: result.code,
+      stderr: result.stderr,
+      publicKey: publicPem.startsWith("-----BEGIN PUBLIC KEY-----"),
+    }).toEqual({ code: 0, stderr: "", publicKey: true });
   });
 
   it("prints help", async () => {

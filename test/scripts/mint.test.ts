@@ -6,7 +6,7 @@ import { FileKeyRepository } from "../../src/asap/keys/file-repository.js";
 import { MemoryReplayGuard } from "../../src/asap/replay/memory-replay-guard.js";
 import { verifyAsapToken } from "../../src/asap/verify.js";
 import { makeTempDir, removeDir } from "../asap/fixtures.js";
-import { runScript } from "./run-script.js";
+import { runScript, runScriptUntilReaderLeaves } from "./run-script.js";
 
 let cwd: string;
 let dataUri: string;
@@ -37,6 +37,11 @@ function verify(token: string, audience = "sentiment-api") {
 }
 
 describe.concurrent("npm run -s mint", () => {
+  it("exits 0 quietly when its output's reader has gone (| head)", async () => {
+    const result = await runScriptUntilReaderLeaves("mint", ["--iss", "dev"], cwd, 0);
+    expect([result.code, result.stderr]).toEqual([0, ""]);
+  });
+
   it("prints only a token, which the verifier accepts", async () => {
     const result = await runScript("mint", ["--iss", "dev"], cwd);
     const token = result.stdout.trim();
