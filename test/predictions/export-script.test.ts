@@ -1,20 +1,10 @@
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqlitePredictionStore } from "../../src/predictions/sqlite-prediction-store.js";
-import { runScriptUntilReaderLeaves } from "../scripts/run-script.js";
+import { runScript, runScriptUntilReaderLeaves } from "../scripts/run-script.js";
 import { sampleRecord, temporaryDirectory } from "./fixtures.js";
-
-const SCRIPT = fileURLToPath(new URL("../../scripts/predictions.ts", import.meta.url));
-const run = promisify(execFile);
-
-function runScript(args: string[]) {
-  return run(process.execPath, ["--import", "tsx", SCRIPT, ...args], { env: { ...process.env } });
-}
 
 describe("npm run predictions -- export", () => {
   let dir: Awaited<ReturnType<typeof temporaryDirectory>>;
@@ -44,34 +34,36 @@ describe("npm run predictions -- export", () => {
 
   it("writes the rows since a time as label,text CSV and counts hash-only rows on stderr", async () => {
     const out = join(dir.path, "export.csv");
-    const { stderr } = await runScript([
-      "export",
-      "--database",
-      database,
-      "--since",
-      "2026-05-02T00:00:00Z",
-      "--out",
-      out,
-    ]);
+    const { code, stderr } = await runScript(
+      "predictions",
+      ["export", "--database", database, "--since", "2026-05-02T00:00:00Z", "--out", out],
+      dir.path,
+    );
     const rows = parse(await readFile(out, "utf8"), { columns: true }) as Array<
       Record<string, string>
     >;
     expect({
+      code,
       rows: rows.map((row) => [row.label, row.text]),
       skipped: /skipped 1 logged without text/.test(stderr),
-    }).toEqual({ rows: [["positive", 'new, "good"']], skipped: true });
+    }).toEqual({ code: 0, rows: [["positive", 'new, "good"']], skipped: true });
   });
 
   it("prints its usage for --help and exits 0", async () => {
-    const { stdout } = await runScript(["--help"]);
-    expect(stdout).toMatch(/^usage: npm run predictions -- export /);
+    const result = await runScript("predictions", ["--help"], dir.path);
+    expect([result.code, result.stdout]).toEqual([
+      0,
+      expect.stringMatching(/^usage: npm run predictions -- export /),
+    ]);
   });
 
   it("refuses an unknown format with exit code 2", async () => {
-    const failure = await runScript(["export", "--database", database, "--format", "xml"]).catch(
-      (error: { code: number }) => error,
+    const result = await runScript(
+      "predictions",
+      ["export", "--database", database, "--format", "xml"],
+      dir.path,
     );
-    expect((failure as { code: number }).code).toBe(2);
+    expect(result.code).toBe(2);
   });
 });
 
