@@ -68,7 +68,8 @@ async function main(): Promise<void> {
         `alg: ${created.alg}`,
         `private key: ${shown(created.privateKeyPath)}`,
         `public key: ${shown(created.publicKeyPath)}`,
-        `ASAP_PRIVATE_KEY=${created.dataUri}`,
+        // Single-quoted: the URI's ';' would end a shell command, and it holds no quote itself.
+        `ASAP_PRIVATE_KEY='${created.dataUri}'`,
         "",
       ].join("\n"),
     );

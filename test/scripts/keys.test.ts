@@ -1,9 +1,13 @@
+import { execFile } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parsePrivateKeyDataUri } from "../../src/asap/sign.js";
 import { makeTempDir, removeDir } from "../asap/fixtures.js";
 import { runScript, runScriptUntilReaderLeaves } from "./run-script.js";
+
+const execFileAsync = promisify(execFile);
 
 let cwd: string;
 
@@ -34,16 +38,22 @@ describe("npm run keys -- create", () => {
     ]).toEqual([0, 0o600, true]);
   });
 
-  it("prints the kid and an ASAP_PRIVATE_KEY data URI for it", async () => {
+  it("prints the kid and an ASAP_PRIVATE_KEY line a shell takes as it is", async () => {
     const result = await runScript(
       "keys",
       ["create", "--iss", "dev", "--name", "key1", "--alg", "ES256"],
       cwd,
     );
-    const uri = field(result.stdout, "ASAP_PRIVATE_KEY=") ?? "";
-    expect([field(result.stdout, "kid: "), parsePrivateKeyDataUri(uri).kid]).toEqual([
+    const line = result.stdout.split("\n").find((l) => l.startsWith("ASAP_PRIVATE_KEY=")) ?? "";
+    // The URI's ';' would end an unquoted shell assignment and run the rest as a command.
+    const { stdout: uri, stderr } = await execFileAsync("bash", [
+      "-c",
+      `export ${line}; printf %s "$ASAP_PRIVATE_KEY"`,
+    ]);
+    expect([field(result.stdout, "kid: "), parsePrivateKeyDataUri(uri).kid, stderr]).toEqual([
       "dev/key1",
       "dev/key1",
+      "",
     ]);
   });
 

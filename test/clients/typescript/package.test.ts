@@ -89,6 +89,15 @@ describe("the packed client, installed outside the repository", () => {
     ]);
   });
 
+  it("lets tools resolve its package.json through its exports", async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ["-p", 'require("@sentiment-api/client/package.json").name'],
+      { cwd: join(scratch, "caller") },
+    );
+    expect(stdout.trim()).toBe("@sentiment-api/client");
+  });
+
   it("runs the README's five-line example against the service", async () => {
     const example = exampleIn("clients/typescript/README.md");
     expect(example.trim().split("\n")).toHaveLength(5);
@@ -103,9 +112,19 @@ describe("the packed client, installed outside the repository", () => {
       env: { PATH: process.env.PATH, ASAP_PRIVATE_KEY: dataUri },
       timeout: 30_000,
     });
+    // What the README says it prints: its fields, label, model and version, and the score's digits.
+    const readme = readFileSync(join(repoRoot, "clients/typescript/README.md"), "utf8");
+    const said = (/It prints `([^`]+)`/.exec(readme)?.[1] ?? "").replace(/\s+/g, " ");
+    const printed = stdout.replace(/\s+/g, " ");
+    const fields = [...said.matchAll(/(\w+): /g)].map((match) => match[1]);
+    const pinned = [...said.matchAll(/(label|name|version): '[^']+'|score: \d\.\d+/g)].map(
+      (match) => match[0],
+    );
     expect(stderr).toBe("");
-    expect(stdout).toMatch(/label: 'POSITIVE'/);
-    expect(stdout).toMatch(/name: 'sentiment-boe'/);
+    expect(fields).toContain("probabilities");
+    expect(pinned).toHaveLength(4);
+    for (const field of fields) expect(printed).toContain(`${field}: `);
+    for (const value of pinned) expect(printed).toContain(value);
   });
 
   it("the main README shows the same example", () => {
