@@ -16,6 +16,12 @@ export class ApiError extends Error {
   }
 }
 
+/** A body the client stopped sending (it closed the connection): its fault, not a server error. */
+export function incompleteBodyError(): ApiError {
+  // The same answer as a body that does not parse: nobody reads it, but logs and metrics do.
+  return new ApiError(400, "invalid_json", "The body ended before it was complete.");
+}
+
 export interface ErrorBody {
   error: string;
   message: string;

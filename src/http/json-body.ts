@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError } from "./errors.js";
+import { ApiError, incompleteBodyError } from "./errors.js";
 import { quickCheckOf } from "./schemas.js";
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -18,9 +18,15 @@ export async function readJsonBody<T extends z.ZodType>(
       "The body must be JSON, sent with Content-Type: application/json.",
     );
   }
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch {
+    throw incompleteBodyError();
+  }
   let body: unknown;
   try {
-    body = JSON.parse(await c.req.text());
+    body = JSON.parse(text);
   } catch {
     // The media type was right: a body that does not parse is a bad request (400), not 415.
     throw new ApiError(400, "invalid_json", "The body is not valid JSON.");
