@@ -400,9 +400,12 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocum
     },
     {
       status: 415,
-      description: "The body is not declared as JSON.",
+      description: "The body is not declared as uncompressed UTF-8 JSON.",
       codes: {
         unsupported_media_type: "`Content-Type` is missing or not `application/json`.",
+        unsupported_content_encoding:
+          "`Content-Encoding` is not `identity`: bodies must be sent uncompressed.",
+        unsupported_charset: "`Content-Type` declares a `charset` other than `utf-8`.",
       },
     },
   ];
