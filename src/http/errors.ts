@@ -36,7 +36,8 @@ const ASAP_UNAVAILABLE = new Set(["key_repository_unavailable", "replay_store_un
 
 /** Client-facing wording of serving failures (internal details stay in the logs). */
 const SERVING_MESSAGES: Readonly<Record<string, string>> = {
-  overloaded: "The service is at capacity; retry after the delay in Retry-After.",
+  // A new token: this one was spent at authentication (replay protection).
+  overloaded: "The service is at capacity; retry with a new token after the delay in Retry-After.",
   deadline_exceeded: "The request could not be scored in time; retry later.",
   inference_worker_crashed: "The inference worker scoring this request failed; retry.",
   inference_failed: "The model failed to score this request; retry.",

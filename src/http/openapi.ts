@@ -111,7 +111,8 @@ const ASAP_UNAVAILABLE_CODES = {
 >;
 
 const SERVING_CODES = {
-  overloaded: "The inference queue is full; retry after `Retry-After` seconds.",
+  overloaded:
+    "The inference queue is full; retry with a new token after `Retry-After` seconds (this one is used up).",
   deadline_exceeded: "The texts could not be scored within the deadline.",
   inference_worker_crashed: "The inference worker scoring the request failed.",
   inference_failed: "The model failed to score the request.",
@@ -130,7 +131,10 @@ const RATE_LIMIT_HEADERS = [
 const RATE_LIMITED: ErrorResponseSpec = {
   status: 429,
   description: "The issuer has spent its request budget (a per-issuer token bucket).",
-  codes: { rate_limited: "Over the issuer's rate limit; retry after `Retry-After` seconds." },
+  codes: {
+    rate_limited:
+      "Over the issuer's rate limit; retry with a new token after `Retry-After` seconds (this one is used up).",
+  },
   headers: ["Retry-After", ...RATE_LIMIT_HEADERS],
 };
 
