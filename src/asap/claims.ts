@@ -104,11 +104,13 @@ export function checkAsapClaims(claims: AsapClaims, rules: ClaimRules): void {
     );
   }
   if (now > claims.exp + leeway) throw new AsapError("token_expired", "the token has expired");
-  if (now < claims.nbf - leeway) {
-    throw new AsapError("token_not_yet_valid", "the token is not valid yet (nbf)");
-  }
+  // iat before nbf: an absent nbf defaults to iat, so checking nbf first blamed a claim the
+  // caller never sent. Once iat passes, a defaulted nbf always passes too.
   if (claims.iat > now + leeway) {
     throw new AsapError("token_issued_in_future", "the token was issued in the future (iat)");
+  }
+  if (now < claims.nbf - leeway) {
+    throw new AsapError("token_not_yet_valid", "the token is not valid yet (nbf)");
   }
 }
 

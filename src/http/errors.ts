@@ -16,6 +16,12 @@ export class ApiError extends Error {
   }
 }
 
+/** A body the client stopped sending (it closed the connection): its fault, not a server error. */
+export function incompleteBodyError(): ApiError {
+  // The same answer as a body that does not parse: nobody reads it, but logs and metrics do.
+  return new ApiError(400, "invalid_json", "The body ended before it was complete.");
+}
+
 export interface ErrorBody {
   error: string;
   message: string;
@@ -30,7 +36,8 @@ const ASAP_UNAVAILABLE = new Set(["key_repository_unavailable", "replay_store_un
 
 /** Client-facing wording of serving failures (internal details stay in the logs). */
 const SERVING_MESSAGES: Readonly<Record<string, string>> = {
-  overloaded: "The service is at capacity; retry after the delay in Retry-After.",
+  // A new token: this one was spent at authentication (replay protection).
+  overloaded: "The service is at capacity; retry with a new token after the delay in Retry-After.",
   deadline_exceeded: "The request could not be scored in time; retry later.",
   inference_worker_crashed: "The inference worker scoring this request failed; retry.",
   inference_failed: "The model failed to score this request; retry.",

@@ -1,9 +1,33 @@
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError } from "./errors.js";
+import { ApiError, incompleteBodyError } from "./errors.js";
 import { quickCheckOf } from "./schemas.js";
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const CHARSET_PARAMETER = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+// JSON is UTF-8 (RFC 8259 §8.1); US-ASCII is a subset of it.
+const UTF8_CHARSET = /^(?:utf-?8|us-ascii)$/i;
+const IDENTITY_CODING = /^\s*(?:identity)?\s*$/i;
+
+/**
+ * 415 for a body the service would misread: compressed (RFC 9110 §8.4.1), or declared in a
+ * charset other than UTF-8 (its bytes would be decoded as UTF-8). Headers only, no body bytes.
+ */
+export function checkBodyEncoding(c: Context): void {
+  const coding = c.req.header("content-encoding");
+  if (coding !== undefined && !IDENTITY_CODING.test(coding)) {
+    throw new ApiError(
+      415,
+      "unsupported_content_encoding",
+      "The body must be sent uncompressed (no Content-Encoding).",
+      { "Accept-Encoding": "identity" },
+    );
+  }
+  const charset = CHARSET_PARAMETER.exec(c.req.header("content-type") ?? "")?.[1];
+  if (charset !== undefined && !UTF8_CHARSET.test(charset)) {
+    throw new ApiError(415, "unsupported_charset", "The body must be UTF-8 (charset=utf-8).");
+  }
+}
 
 /** Reads the request body as JSON and validates it; every failure is a 4xx ApiError. */
 export async function readJsonBody<T extends z.ZodType>(
@@ -18,9 +42,16 @@ export async function readJsonBody<T extends z.ZodType>(
       "The body must be JSON, sent with Content-Type: application/json.",
     );
   }
+  checkBodyEncoding(c);
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch {
+    throw incompleteBodyError();
+  }
   let body: unknown;
   try {
-    body = JSON.parse(await c.req.text());
+    body = JSON.parse(text);
   } catch {
     // The media type was right: a body that does not parse is a bad request (400), not 415.
     throw new ApiError(400, "invalid_json", "The body is not valid JSON.");

@@ -111,7 +111,8 @@ const ASAP_UNAVAILABLE_CODES = {
 >;
 
 const SERVING_CODES = {
-  overloaded: "The inference queue is full; retry after `Retry-After` seconds.",
+  overloaded:
+    "The inference queue is full; retry with a new token after `Retry-After` seconds (this one is used up).",
   deadline_exceeded: "The texts could not be scored within the deadline.",
   inference_worker_crashed: "The inference worker scoring the request failed.",
   inference_failed: "The model failed to score the request.",
@@ -130,7 +131,10 @@ const RATE_LIMIT_HEADERS = [
 const RATE_LIMITED: ErrorResponseSpec = {
   status: 429,
   description: "The issuer has spent its request budget (a per-issuer token bucket).",
-  codes: { rate_limited: "Over the issuer's rate limit; retry after `Retry-After` seconds." },
+  codes: {
+    rate_limited:
+      "Over the issuer's rate limit; retry with a new token after `Retry-After` seconds (this one is used up).",
+  },
   headers: ["Retry-After", ...RATE_LIMIT_HEADERS],
 };
 
@@ -400,9 +404,12 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocum
     },
     {
       status: 415,
-      description: "The body is not declared as JSON.",
+      description: "The body is not declared as uncompressed UTF-8 JSON.",
       codes: {
         unsupported_media_type: "`Content-Type` is missing or not `application/json`.",
+        unsupported_content_encoding:
+          "`Content-Encoding` is not `identity`: bodies must be sent uncompressed.",
+        unsupported_charset: "`Content-Type` declares a `charset` other than `utf-8`.",
       },
     },
   ];

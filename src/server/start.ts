@@ -273,6 +273,7 @@ export async function startService(
     tls,
     config.server.host,
     config.server.port,
+    logger,
   );
   logger.info(
     { host: config.server.host, port: listening.port, audience: config.asap.audience },

@@ -149,8 +149,20 @@ describe("time rules at the leeway boundary (leeway 30 s)", () => {
     );
   });
 
-  it("uses iat as nbf when nbf is absent", () => {
-    expect(codeOf(payload({ nbf: undefined, iat: NOW + 31, exp: NOW + 91 }))).toBe(
+  it("refuses an iat in the future without nbf as token_issued_in_future, not blaming nbf", () => {
+    expect(codeOf(payload({ nbf: undefined, iat: NOW + 120, exp: NOW + 180 }))).toBe(
+      "token_issued_in_future",
+    );
+  });
+
+  it("refuses an iat and an nbf both in the future as token_issued_in_future", () => {
+    expect(codeOf(payload({ iat: NOW + 120, nbf: NOW + 120, exp: NOW + 180 }))).toBe(
+      "token_issued_in_future",
+    );
+  });
+
+  it("refuses an nbf in the future with an iat of now as token_not_yet_valid", () => {
+    expect(codeOf(payload({ iat: NOW, nbf: NOW + 120, exp: NOW + 180 }))).toBe(
       "token_not_yet_valid",
     );
   });

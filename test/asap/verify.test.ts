@@ -454,6 +454,15 @@ describe("verifyAsapToken refuses", () => {
     expect((await refusal(token)).code).toBe("token_issued_in_future");
   });
 
+  it("a token issued in the future without nbf as token_issued_in_future", async () => {
+    const token = await sign(devKey, {
+      iat: NOW_SECONDS + 120,
+      nbf: undefined,
+      exp: NOW_SECONDS + 180,
+    });
+    expect((await refusal(token)).code).toBe("token_issued_in_future");
+  });
+
   it("a token living more than 3600 s as lifetime_too_long", async () => {
     const token = await sign(devKey, { exp: NOW_SECONDS + 3601 });
     expect((await refusal(token)).code).toBe("lifetime_too_long");

@@ -162,7 +162,11 @@ describe("buildOpenApiDocument", () => {
     expect(post("503")).toEqual(
       expect.arrayContaining(["key_repository_unavailable", "overloaded", "model_not_ready"]),
     );
-    expect(post("415")).toEqual(["unsupported_media_type"]);
+    expect(post("415")).toEqual([
+      "unsupported_media_type",
+      "unsupported_content_encoding",
+      "unsupported_charset",
+    ]);
     expect(post("413")).toEqual(["payload_too_large"]);
     expect(post("400")).toEqual(["invalid_request", "invalid_json"]);
     expect(errorCodes(doc, "get", "/v1/models/{name}", "404")).toEqual(["model_not_found"]);

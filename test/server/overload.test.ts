@@ -24,6 +24,7 @@ describe("back-pressure over HTTP", () => {
     expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
     const refused = burst.find((res) => res.status === 503);
     expect(refused?.json()).toMatchObject({ error: "overloaded" });
+    expect(refused?.json<{ message: string }>().message).toMatch(/new token after .*Retry-After/);
     expect(Number(refused?.headers["retry-after"])).toBeGreaterThanOrEqual(1);
 
     const after = await batch();

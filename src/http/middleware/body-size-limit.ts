@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env.js";
-import { ApiError } from "../errors.js";
+import { ApiError, incompleteBodyError } from "../errors.js";
 
 /**
  * 413 for bodies over `maxBytes`. A declared Content-Length is checked from the header alone (the
@@ -20,6 +20,17 @@ export function bodySizeLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
       if (!/^\d+$/.test(length) || Number(length) > maxBytes) tooLarge();
       return next();
     }
-    return streamed(c, next);
+    let reachedNext = false;
+    try {
+      return await streamed(c, () => {
+        reachedNext = true;
+        return next();
+      });
+    } catch (error) {
+      // Before next() the streamed check only reads the body, so a failure there is the client
+      // closing the connection mid-body (ECONNRESET), not a server error.
+      if (reachedNext || error instanceof ApiError) throw error;
+      throw incompleteBodyError();
+    }
   };
 }

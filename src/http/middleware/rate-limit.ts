@@ -38,10 +38,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     const decision = await options.limiter.consume(issuer, policy);
     const fixed = headersOf(policy);
     if (!decision.allowed) {
+      // The token is used up (replay protection recorded its jti): resending it would be 401.
       throw new ApiError(
         429,
         "rate_limited",
-        `Issuer "${issuer}" is over its rate limit; retry later.`,
+        `Issuer "${issuer}" is over its rate limit; retry with a new token after the delay in Retry-After.`,
         {
           "RateLimit-Limit": fixed.limit,
           "RateLimit-Remaining": String(decision.remaining),

@@ -17,6 +17,7 @@ import { z } from "zod";
 import type { Prediction } from "../../model/inference.js";
 import type { AppEnv } from "../env.js";
 import { ApiError, toApiError } from "../errors.js";
+import { checkBodyEncoding } from "../json-body.js";
 import { bodySizeLimit } from "../middleware/body-size-limit.js";
 import { type RequestLimits, textSchema } from "../schemas.js";
 import {
@@ -201,6 +202,7 @@ async function readInferenceRequest(c: Context<AppEnv>): Promise<InferenceReques
   if (contentType !== undefined && contentType !== "" && !JSON_MEDIA_TYPE.test(contentType)) {
     throw new ApiError(415, "unsupported_media_type", "the body must be JSON");
   }
+  checkBodyEncoding(c);
   let body: unknown;
   try {
     body = JSON.parse(await c.req.text());

@@ -27,9 +27,17 @@ describe("per-issuer rate limits", () => {
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect(last.json()).toMatchObject({ error: "rate_limited" });
+    expect(last.json<{ message: string }>().message).toMatch(/new token after .*Retry-After/);
     expect(Number(last.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     expect(last.headers["ratelimit-limit"]).toBe("3");
     expect(last.headers["ratelimit-remaining"]).toBe("0");
+  });
+
+  it("has used up a refused token, as the 429 message says: resent, it is token_replayed", async () => {
+    const token = await svc.token("tight-client");
+    const send = () => svc.request("/v1/whoami", { headers: { Authorization: `Bearer ${token}` } });
+    expect((await send()).status).toBe(429);
+    expect((await send()).json()).toMatchObject({ error: "token_replayed" });
   });
 
   it("counts each issuer separately and reports the remaining budget", async () => {

@@ -327,6 +327,23 @@ describe("inference", () => {
     expect(error.request_id).toBe(res.headers["x-request-id"]);
   });
 
+  it.each([
+    ["a gzip-compressed body", { "Content-Encoding": "gzip" }, "unsupported_content_encoding"],
+    [
+      "a body declared as Latin-1",
+      { "Content-Type": "application/json; charset=iso-8859-1" },
+      "unsupported_charset",
+    ],
+  ])("answers 415 for %s", async (_case, headers, code) => {
+    const res = await svc.request("/v2/models/sentiment/infer", {
+      method: "POST",
+      headers: { ...(await authorized()), ...headers },
+      body: JSON.stringify(textTensor(["x"])),
+    });
+    expect(res.status).toBe(415);
+    expect(res.json()).toMatchObject({ code });
+  });
+
   it("refuses the binary tensor extension, which the server does not advertise", async () => {
     const res = await svc.request("/v2/models/sentiment/infer", {
       method: "POST",

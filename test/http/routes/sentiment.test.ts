@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSentimentModel, type SentimentModel } from "../../../src/model/inference.js";
 import { SHIPPED_MODEL_DIR, startTestService, type TestService } from "../../support/service.js";
@@ -19,7 +20,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return svc.request(path, {
     method: "POST",
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
+    body: typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
 }
 
@@ -187,6 +188,48 @@ describe("bad input", () => {
     });
     expect(res.status).toBe(415);
     expect(res.json()).toMatchObject({ error: "unsupported_media_type" });
+  });
+
+  it("refuses a gzip-compressed body with 415 unsupported_content_encoding, not invalid_json", async () => {
+    const res = await post("/v1/sentiment", gzipSync(JSON.stringify({ text: "great day" })), {
+      "Content-Encoding": "gzip",
+    });
+    expect(res.status).toBe(415);
+    expect(res.json()).toMatchObject({ error: "unsupported_content_encoding" });
+    expect(res.json<{ message: string }>().message).toMatch(/uncompressed/);
+    expect(res.headers["accept-encoding"]).toBe("identity");
+  });
+
+  it("accepts a body declared with Content-Encoding: identity", async () => {
+    const res = await post(
+      "/v1/sentiment",
+      { text: "great day" },
+      { "Content-Encoding": "identity" },
+    );
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses a body declared as Latin-1 with 415 unsupported_charset, not scoring U+FFFD", async () => {
+    const res = await post(
+      "/v1/sentiment",
+      Buffer.from('{"text": "caf\u00e9 cr\u00e8me"}', "latin1"),
+      {
+        "Content-Type": "application/json; charset=ISO-8859-1",
+      },
+    );
+    expect(res.status).toBe(415);
+    expect(res.json()).toMatchObject({ error: "unsupported_charset" });
+  });
+
+  it.each(["utf-8", "UTF-8", '"utf-8"', "utf8"])("accepts charset=%s", async (charset) => {
+    const res = await post(
+      "/v1/sentiment",
+      { text: "caf\u00e9" },
+      {
+        "Content-Type": `application/json; charset=${charset}`,
+      },
+    );
+    expect(res.status).toBe(200);
   });
 
   it("refuses a chunked body (no Content-Length) over the limit with 413", async () => {
