@@ -36,14 +36,15 @@ const ASAP_UNAVAILABLE = new Set(["key_repository_unavailable", "replay_store_un
 
 /** Client-facing wording of serving failures (internal details stay in the logs). */
 const SERVING_MESSAGES: Readonly<Record<string, string>> = {
-  // A new token: this one was spent at authentication (replay protection).
+  // "A new token": these come after authentication, which spent this one (replay protection).
   overloaded: "The service is at capacity; retry with a new token after the delay in Retry-After.",
-  deadline_exceeded: "The request could not be scored in time; retry later.",
-  inference_worker_crashed: "The inference worker scoring this request failed; retry.",
-  inference_failed: "The model failed to score this request; retry.",
+  deadline_exceeded: "The request could not be scored in time; retry later with a new token.",
+  inference_worker_crashed:
+    "The inference worker scoring this request failed; retry with a new token.",
+  inference_failed: "The model failed to score this request; retry with a new token.",
   model_not_ready: "The model is still loading.",
   model_load_failed: "The model could not be loaded.",
-  shutting_down: "The service is shutting down; retry on another instance.",
+  shutting_down: "The service is shutting down; retry on another instance with a new token.",
 };
 
 /** The one place where errors of every module become HTTP answers. */
