@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { VerifiedAsapClaims } from "../asap/verify.js";
 import { httpMetrics } from "../metrics/http-metrics.js";
 import type { ServiceMetrics } from "../metrics/service-metrics.js";
+import { allowedMethodsOf } from "./allowed-methods.js";
 import type { AppEnv } from "./env.js";
 import { ApiError, type ErrorBody, toApiError } from "./errors.js";
 import { inferenceProtocolPaths, inferenceProtocolSchemas } from "./inference-protocol-openapi.js";
@@ -88,9 +89,23 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     ),
   );
 
-  app.notFound((c) =>
-    errorResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)),
-  );
+  const allowedMethods = allowedMethodsOf(app.routes);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+      const allow = allowed.join(", ");
+      return errorResponse(
+        c,
+        new ApiError(405, "method_not_allowed", `${c.req.path} answers ${allow}.`, {
+          Allow: allow,
+        }),
+      );
+    }
+    return errorResponse(
+      c,
+      new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`),
+    );
+  });
   app.onError((error, c) => {
     const apiError = toApiError(error);
     if (apiError.code === "internal_error") {

@@ -49,6 +49,29 @@ describe("POST /v1/sentiment", () => {
     });
   });
 
+  it("answers another method with 405 and Allow, and an unknown path with 404", async () => {
+    const token = await svc.token();
+    const get = await svc.request("/v1/sentiment", {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const health = await svc.request("/healthz", { method: "POST" });
+    const unknown = await svc.request("/v1/sentiments", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await svc.token()}` },
+    });
+    expect([get.status, get.headers.allow, get.json()]).toEqual([
+      405,
+      "POST",
+      expect.objectContaining({ error: "method_not_allowed" }),
+    ]);
+    expect([health.status, health.headers.allow]).toEqual([405, "GET, HEAD"]);
+    expect([unknown.status, unknown.headers.allow, unknown.json()]).toEqual([
+      404,
+      undefined,
+      expect.objectContaining({ error: "not_found" }),
+    ]);
+  });
+
   it("requires an ASAP token", async () => {
     const res = await svc.request("/v1/sentiment", {
       method: "POST",
