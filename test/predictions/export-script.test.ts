@@ -2,21 +2,28 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PredictionRecord } from "../../src/predictions/prediction-record.js";
 import { SqlitePredictionStore } from "../../src/predictions/sqlite-prediction-store.js";
 import { runScript, runScriptUntilReaderLeaves } from "../scripts/run-script.js";
 import { sampleRecord, temporaryDirectory } from "./fixtures.js";
+
+/** A scratch SQLite prediction log holding `records`, and its DATABASE_URL. */
+async function sqliteLogWith(records: PredictionRecord[]) {
+  const dir = await temporaryDirectory();
+  const path = join(dir.path, "predictions.sqlite");
+  const store = new SqlitePredictionStore(path);
+  await store.migrate();
+  await store.insertBatch(records);
+  await store.close();
+  return { dir, database: `sqlite:${path}` };
+}
 
 describe("npm run predictions -- export", () => {
   let dir: Awaited<ReturnType<typeof temporaryDirectory>>;
   let database: string;
 
   beforeAll(async () => {
-    dir = await temporaryDirectory();
-    const path = join(dir.path, "predictions.sqlite");
-    database = `sqlite:${path}`;
-    const store = new SqlitePredictionStore(path);
-    await store.migrate();
-    await store.insertBatch([
+    ({ dir, database } = await sqliteLogWith([
       sampleRecord({ createdAt: new Date("2026-05-01T00:00:00Z"), label: "NEGATIVE", text: "old" }),
       sampleRecord({
         createdAt: new Date("2026-05-02T00:00:00Z"),
@@ -24,8 +31,7 @@ describe("npm run predictions -- export", () => {
         text: 'new, "good"',
       }),
       sampleRecord({ createdAt: new Date("2026-05-03T00:00:00Z"), text: "hidden" }, false),
-    ]);
-    await store.close();
+    ]));
   });
 
   afterAll(async () => {
@@ -73,14 +79,8 @@ describe("npm run predictions -- export | head", () => {
   let database: string;
 
   beforeAll(async () => {
-    dir = await temporaryDirectory();
-    const path = join(dir.path, "predictions.sqlite");
-    database = `sqlite:${path}`;
-    const store = new SqlitePredictionStore(path);
-    await store.migrate();
     // Well over a pipe's 64 KiB buffer, so the export is still writing when the reader leaves.
-    await store.insertBatch(Array.from({ length: ROWS }, () => sampleRecord()));
-    await store.close();
+    ({ dir, database } = await sqliteLogWith(Array.from({ length: ROWS }, () => sampleRecord())));
   });
 
   afterAll(async () => {
