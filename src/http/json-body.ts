@@ -3,7 +3,8 @@ import type { z } from "zod";
 import { ApiError, incompleteBodyError } from "./errors.js";
 import { quickCheckOf } from "./schemas.js";
 
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/** `application/json` or a `+json` type, with or without parameters. */
+export const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const CHARSET_PARAMETER = /;\s*charset\s*=\s*"?([^";\s]*)/i;
 // JSON is UTF-8 (RFC 8259 §8.1); US-ASCII is a subset of it.
 const UTF8_CHARSET = /^(?:utf-?8|us-ascii)$/i;
@@ -11,9 +12,10 @@ const IDENTITY_CODING = /^\s*(?:identity)?\s*$/i;
 
 /**
  * 415 for a body the service would misread: compressed (RFC 9110 §8.4.1), or declared in a
- * charset other than UTF-8 (its bytes would be decoded as UTF-8). Headers only, no body bytes.
+ * charset other than UTF-8 (its bytes would be decoded as UTF-8). Headers only, no body bytes;
+ * `contentType` is the Content-Type the caller has already read.
  */
-export function checkBodyEncoding(c: Context): void {
+export function checkBodyEncoding(c: Context, contentType: string | undefined): void {
   const coding = c.req.header("content-encoding");
   if (coding !== undefined && !IDENTITY_CODING.test(coding)) {
     throw new ApiError(
@@ -23,7 +25,7 @@ export function checkBodyEncoding(c: Context): void {
       { "Accept-Encoding": "identity" },
     );
   }
-  const charset = CHARSET_PARAMETER.exec(c.req.header("content-type") ?? "")?.[1];
+  const charset = CHARSET_PARAMETER.exec(contentType ?? "")?.[1];
   if (charset !== undefined && !UTF8_CHARSET.test(charset)) {
     throw new ApiError(415, "unsupported_charset", "The body must be UTF-8 (charset=utf-8).");
   }
@@ -42,7 +44,7 @@ export async function readJsonBody<T extends z.ZodType>(
       "The body must be JSON, sent with Content-Type: application/json.",
     );
   }
-  checkBodyEncoding(c);
+  checkBodyEncoding(c, contentType);
   let text: string;
   try {
     text = await c.req.text();

@@ -61,20 +61,36 @@ export const MISSING_HOST: ClientErrorAnswer = {
   message: "An HTTP/1.1 request must carry a Host header.",
 };
 
-/** The JSON error body every answer of the service uses. */
-export function clientErrorBody(answer: ClientErrorAnswer, requestId: string): string {
-  return JSON.stringify({ error: answer.code, message: answer.message, request_id: requestId });
+/**
+ * The headers and JSON body of an answer (the body every error of the service has), for a
+ * `ServerResponse` or a raw socket alike; the connection is closed after it.
+ */
+export function clientErrorParts(
+  answer: ClientErrorAnswer,
+  requestId: string,
+): { headers: Record<string, string>; body: string } {
+  const body = JSON.stringify({
+    error: answer.code,
+    message: answer.message,
+    request_id: requestId,
+  });
+  return {
+    headers: {
+      "Content-Type": "application/json",
+      "Content-Length": String(Buffer.byteLength(body)),
+      Connection: "close",
+      "X-Request-Id": requestId,
+    },
+    body,
+  };
 }
 
 /** A complete HTTP/1.1 response, written on a raw socket that is closed afterwards. */
 export function clientErrorResponse(answer: ClientErrorAnswer, requestId: string): string {
-  const body = clientErrorBody(answer, requestId);
+  const { headers, body } = clientErrorParts(answer, requestId);
   return [
     `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? "Error"}`,
-    "Content-Type: application/json",
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    "Connection: close",
-    `X-Request-Id: ${requestId}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
     "",
     body,
   ].join("\r\n");

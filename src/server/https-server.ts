@@ -8,7 +8,7 @@ import { type Logger, pino } from "pino";
 import type { AppEnv } from "../http/env.js";
 import {
   type ClientErrorAnswer,
-  clientErrorBody,
+  clientErrorParts,
   clientErrorResponse,
   describeClientError,
   MISSING_HOST,
@@ -89,15 +89,8 @@ function requireHost(listener: RequestListener, logger: Logger): RequestListener
     if (req.headers.host !== undefined || req.httpVersion !== "1.1") return listener(req, res);
     const requestId = randomUUID();
     logClientError(logger, MISSING_HOST, requestId, "missing_host");
-    const body = clientErrorBody(MISSING_HOST, requestId);
-    res
-      .writeHead(MISSING_HOST.status, {
-        "Content-Type": "application/json",
-        "Content-Length": Buffer.byteLength(body),
-        Connection: "close",
-        "X-Request-Id": requestId,
-      })
-      .end(body);
+    const { headers, body } = clientErrorParts(MISSING_HOST, requestId);
+    res.writeHead(MISSING_HOST.status, headers).end(body);
   };
 }
 

@@ -17,7 +17,7 @@ import { z } from "zod";
 import type { Prediction } from "../../model/inference.js";
 import type { AppEnv } from "../env.js";
 import { ApiError, toApiError } from "../errors.js";
-import { checkBodyEncoding } from "../json-body.js";
+import { checkBodyEncoding, JSON_MEDIA_TYPE } from "../json-body.js";
 import { bodySizeLimit } from "../middleware/body-size-limit.js";
 import { type RequestLimits, textSchema } from "../schemas.js";
 import {
@@ -188,8 +188,6 @@ export function outputTensors(
   });
 }
 
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-
 async function readInferenceRequest(c: Context<AppEnv>): Promise<InferenceRequest> {
   if (c.req.header("inference-header-content-length") !== undefined) {
     throw badRequest(
@@ -202,7 +200,7 @@ async function readInferenceRequest(c: Context<AppEnv>): Promise<InferenceReques
   if (contentType !== undefined && contentType !== "" && !JSON_MEDIA_TYPE.test(contentType)) {
     throw new ApiError(415, "unsupported_media_type", "the body must be JSON");
   }
-  checkBodyEncoding(c);
+  checkBodyEncoding(c, contentType);
   let body: unknown;
   try {
     body = JSON.parse(await c.req.text());
